@@ -1,0 +1,51 @@
+# signlink: `make run` starts the service on a fresh machine; `make test` runs everything CI runs.
+PYTHON ?= python3
+VENV := .venv
+BIN := $(VENV)/bin
+MODELS := models/hand_landmarker.task models/face_detection_short_range.tflite
+
+.PHONY: run test check pytest models system-deps-run system-deps-test compose-check bench clean
+
+run: system-deps-run $(VENV)/.installed models
+	$(BIN)/signlink serve
+
+test: system-deps-test $(VENV)/.installed models node_modules/.installed check compose-check pytest
+
+system-deps-run:
+	@scripts/system-deps.sh run
+
+system-deps-test:
+	@scripts/system-deps.sh test
+
+$(VENV)/.installed: pyproject.toml requirements-nodeps.txt
+	$(PYTHON) -m venv $(VENV)
+	$(BIN)/pip install -q --upgrade pip
+	$(BIN)/pip install -q --no-deps -r requirements-nodeps.txt
+	$(BIN)/pip install -q -e '.[dev]'
+	touch $@
+
+node_modules/.installed: package.json package-lock.json
+	npm ci --no-audit --no-fund --silent
+	touch $@
+
+# Built from the published mediapipe wheel and checked by sha256 (models/README.md).
+models: $(VENV)/.installed
+	@$(BIN)/signlink models verify >/dev/null 2>&1 || $(BIN)/signlink models build
+
+check: $(VENV)/.installed
+	$(BIN)/ruff check .
+	$(BIN)/ruff format --check .
+	$(BIN)/mypy
+
+compose-check:
+	docker-compose -f docker-compose.yml config -q
+
+# Inside a loopback-only network namespace: WebRTC and the browser cannot reach any other address.
+pytest: $(VENV)/.installed models node_modules/.installed
+	scripts/loopback-only $(BIN)/pytest -q $(PYTEST_ARGS)
+
+bench: $(VENV)/.installed models
+	scripts/loopback-only $(BIN)/python -m benchmarks.quality
+
+clean:
+	rm -rf $(VENV) node_modules .mypy_cache .ruff_cache .pytest_cache

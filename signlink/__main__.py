@@ -1,0 +1,3 @@
+from signlink.cli import main
+
+raise SystemExit(main())

@@ -1,0 +1,82 @@
+"""The `signlink` command line (also `python -m signlink`). Logging is configured here and only here."""
+
+from __future__ import annotations
+
+import argparse
+import contextlib
+import logging
+import sys
+from collections.abc import Sequence
+
+from signlink import modelfiles
+from signlink.config import Settings
+from signlink.errors import SignlinkError
+
+log = logging.getLogger("signlink")
+
+
+def _configure_logging(level: str) -> None:
+    logging.basicConfig(
+        level=level.upper(),
+        format="%(asctime)s %(levelname)s %(name)s: %(message)s",
+        stream=sys.stderr,
+    )
+
+
+def _serve(settings: Settings) -> int:
+    from aiohttp import web
+
+    from signlink.redis_server import DEFAULT_HOST, DEFAULT_PORT, EmbeddedRedis, is_listening
+    from signlink.web.app import create_app
+
+    modelfiles.verify(settings.model_dir)
+    with contextlib.ExitStack() as stack:
+        if not settings.redis_url:
+            if is_listening(DEFAULT_HOST, DEFAULT_PORT):
+                url = f"redis://{DEFAULT_HOST}:{DEFAULT_PORT}/0"
+                log.info("using the Redis already listening on %s", url)
+            else:
+                url = stack.enter_context(EmbeddedRedis(settings.data_dir)).url
+            settings = settings.replace(redis_url=url)
+        app = create_app(settings)
+        shown_host = "localhost" if settings.host in ("127.0.0.1", "0.0.0.0") else settings.host
+        url = f"http://{shown_host}:{settings.port}"
+        print(f"signlink is listening on {url}/  (Ctrl+C stops it)", flush=True)
+        web.run_app(app, host=settings.host, port=settings.port, print=None, access_log=None)
+    return 0
+
+
+def _models(settings: Settings, action: str) -> int:
+    if action == "build":
+        bundle, face = modelfiles.build(settings.model_dir)
+        print(f"built {bundle} and {face}")
+    else:
+        bundle, face = modelfiles.verify(settings.model_dir)
+        print(f"ok: {bundle} and {face} are intact")
+    return 0
+
+
+def build_parser() -> argparse.ArgumentParser:
+    parser = argparse.ArgumentParser(prog="signlink", description=__doc__)
+    commands = parser.add_subparsers(dest="command", required=True)
+    commands.add_parser("serve", help="run the web service (settings from SIGNLINK_* variables)")
+    models = commands.add_parser("models", help="build or verify the hand and face models")
+    models.add_argument("action", choices=["build", "verify"])
+    return parser
+
+
+def main(argv: Sequence[str] | None = None) -> int:
+    args = build_parser().parse_args(argv)
+    try:
+        settings = Settings.from_env()
+        _configure_logging(settings.log_level)
+        if args.command == "serve":
+            return _serve(settings)
+        if args.command == "models":
+            return _models(settings, args.action)
+    except SignlinkError as exc:
+        print(f"signlink: {exc}", file=sys.stderr)
+        return 2
+    except KeyboardInterrupt:
+        return 130
+    return 2

@@ -1,0 +1,136 @@
+"""Settings: read once from SIGNLINK_* environment variables into one frozen object.
+
+Nothing else in signlink reads os.environ. Every field, its variable and its default is listed in
+the README's configuration table; keep the two in step.
+"""
+
+from __future__ import annotations
+
+import os
+from collections.abc import Callable, Mapping
+from dataclasses import dataclass, field, fields
+from pathlib import Path
+from typing import Any, TypeVar
+
+from signlink.errors import ConfigError
+
+PROJECT_ROOT = Path(__file__).resolve().parent.parent
+
+T = TypeVar("T")
+
+
+def _csv(value: str) -> tuple[str, ...]:
+    return tuple(item.strip() for item in value.split(",") if item.strip())
+
+
+def _bool(value: str) -> bool:
+    lowered = value.strip().lower()
+    if lowered in {"1", "true", "yes", "on"}:
+        return True
+    if lowered in {"0", "false", "no", "off", ""}:
+        return False
+    raise ValueError(f"expected true/false, got {value!r}")
+
+
+def _setting(default: Any, parse: Callable[[str], Any] = str, *, doc: str) -> Any:
+    return field(default=default, metadata={"parse": parse, "doc": doc})
+
+
+@dataclass(frozen=True)
+class Settings:
+    """Every setting of a signlink process. Build with `Settings.from_env()`."""
+
+    host: str = _setting("127.0.0.1", doc="address the HTTP server binds")
+    port: int = _setting(8080, int, doc="HTTP port")
+    log_level: str = _setting("INFO", doc="logging level (DEBUG, INFO, WARNING, ...)")
+    redis_url: str = _setting(
+        "",
+        doc="Redis URL; empty: use 127.0.0.1:6379 if it answers, else start a private redis-server",
+    )
+    redis_prefix: str = _setting("signlink", doc="namespace of every Redis key")
+    data_dir: Path = _setting(PROJECT_ROOT / "var", Path, doc="where the embedded Redis keeps its data")
+    model_dir: Path = _setting(PROJECT_ROOT / "models", Path, doc="folder with the hand and face models")
+    # The video check
+    check_max_concurrent: int = _setting(8, int, doc="live checks at once per process (503 beyond)")
+    check_timeout_s: float = _setting(30.0, float, doc="a live check ends with a verdict after this long")
+    check_max_offer_bytes: int = _setting(65536, int, doc="largest SDP offer accepted")
+    check_analysis_fps: float = _setting(10.0, float, doc="frames per second the analyser samples")
+    check_window_s: float = _setting(2.0, float, doc="rolling window the verdict is computed over")
+    verdict_ttl_s: int = _setting(90 * 86400, int, doc="how long check verdicts are kept")
+    # WebRTC
+    stun_urls: tuple[str, ...] = _setting((), _csv, doc="STUN URLs for browsers, comma-separated")
+    turn_urls: tuple[str, ...] = _setting((), _csv, doc="TURN URLs, comma-separated")
+    turn_secret: str = _setting("", doc="coturn static-auth-secret for time-limited TURN credentials")
+    turn_ttl_s: int = _setting(3600, int, doc="lifetime of TURN credentials")
+    # The queue
+    sign_languages: tuple[str, ...] = _setting(
+        ("CSL", "ASL", "BSL", "HKSL"), _csv, doc="sign languages served, comma-separated codes"
+    )
+    topics: tuple[str, ...] = _setting(
+        ("phone", "tablet", "wearable", "pc", "smart_home", "repair"), _csv, doc="support topics"
+    )
+    priority_classes: tuple[str, ...] = _setting(
+        ("emergency", "callback", "normal"), _csv, doc="ticket classes, highest first"
+    )
+    offer_timeout_s: float = _setting(20.0, float, doc="an agent has this long to accept an offer")
+    max_missed_offers: int = _setting(2, int, doc="consecutive missed offers before an agent goes away")
+    heartbeat_grace_s: float = _setting(30.0, float, doc="a silent customer keeps their place this long")
+    aging_points_per_min: float = _setting(
+        1.0, float, doc="priority a waiting ticket gains per minute (within its class)"
+    )
+    # Sessions and security
+    session_secret: str = _setting("", doc="secret for signed cookies; empty: random per start")
+    secure_cookies: bool = _setting(False, _bool, doc="mark cookies Secure (set behind HTTPS)")
+    record_retention_days: int = _setting(90, int, doc="how long QA records are kept")
+
+    @classmethod
+    def from_env(cls, env: Mapping[str, str] | None = None) -> Settings:
+        """Read SIGNLINK_<FIELD> for each field; names the variable in any error."""
+        source = os.environ if env is None else env
+        values: dict[str, Any] = {}
+        for f in fields(cls):
+            name = f"SIGNLINK_{f.name.upper()}"
+            if name not in source:
+                continue
+            parse = f.metadata["parse"]
+            try:
+                values[f.name] = parse(source[name])
+            except ValueError as exc:
+                raise ConfigError(f"{name}={source[name]!r} is not valid: {exc}") from exc
+        settings = cls(**values)
+        settings.validate()
+        return settings
+
+    def validate(self) -> None:
+        if not 0 < self.port < 65536:
+            raise ConfigError(f"SIGNLINK_PORT must be 1-65535, got {self.port}")
+        for name in ("check_max_concurrent", "check_max_offer_bytes", "max_missed_offers"):
+            if getattr(self, name) < 1:
+                raise ConfigError(f"SIGNLINK_{name.upper()} must be at least 1")
+        for name in ("check_timeout_s", "check_analysis_fps", "check_window_s", "offer_timeout_s"):
+            if getattr(self, name) <= 0:
+                raise ConfigError(f"SIGNLINK_{name.upper()} must be positive")
+        for name in ("sign_languages", "topics", "priority_classes"):
+            if not getattr(self, name):
+                raise ConfigError(f"SIGNLINK_{name.upper()} must list at least one value")
+
+    def replace(self, **changes: Any) -> Settings:
+        """A copy with some fields changed (tests use this)."""
+        values = {f.name: getattr(self, f.name) for f in fields(self)}
+        values.update(changes)
+        settings = Settings(**values)
+        settings.validate()
+        return settings
+
+
+def describe() -> list[tuple[str, str, str]]:
+    """(variable, default, description) for each setting: the README table is made from this."""
+    rows = []
+    for f in fields(Settings):
+        default = f.default
+        if isinstance(default, tuple):
+            default = ",".join(default)
+        elif isinstance(default, Path) and default.is_relative_to(PROJECT_ROOT):
+            default = default.relative_to(PROJECT_ROOT)
+        rows.append((f"SIGNLINK_{f.name.upper()}", str(default), f.metadata["doc"]))
+    return rows

@@ -1,0 +1,66 @@
+"""The app factory: wires settings, Redis, the check service and the pages into one aiohttp app."""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+import logging
+from collections.abc import AsyncIterator
+
+import jinja2
+from aiohttp import web
+from redis.asyncio import Redis
+
+from signlink.config import Settings
+from signlink.web import keys, routes
+from signlink.web.health import Health
+from signlink.web.middleware import error_middleware, security_headers
+
+log = logging.getLogger(__name__)
+
+HEALTH_PROBE_INTERVAL_S = 2.0
+
+
+def _templates() -> jinja2.Environment:
+    return jinja2.Environment(
+        loader=jinja2.PackageLoader("signlink.web", "templates"),
+        autoescape=jinja2.select_autoescape(default=True),
+        undefined=jinja2.StrictUndefined,
+    )
+
+
+async def _redis_ctx(app: web.Application) -> AsyncIterator[None]:
+    settings = app[keys.SETTINGS]
+    # Short timeouts: with Redis away, requests fail fast and /healthz says degraded.
+    redis = Redis.from_url(
+        settings.redis_url,
+        socket_connect_timeout=1.0,
+        socket_timeout=2.0,
+        health_check_interval=5,
+        decode_responses=False,
+    )
+    app[keys.REDIS] = redis
+    health = app[keys.HEALTH]
+
+    async def watch() -> None:
+        while True:
+            await health.probe(redis)
+            await asyncio.sleep(HEALTH_PROBE_INTERVAL_S)
+
+    watcher = asyncio.create_task(watch(), name="redis-health")
+    yield
+    watcher.cancel()
+    with contextlib.suppress(asyncio.CancelledError):
+        await watcher
+    await redis.aclose()
+
+
+def create_app(settings: Settings) -> web.Application:
+    """Build the application. `settings.redis_url` must already point at a Redis."""
+    app = web.Application(middlewares=[error_middleware, security_headers], client_max_size=1024**2)
+    app[keys.SETTINGS] = settings
+    app[keys.TEMPLATES] = _templates()
+    app[keys.HEALTH] = Health()
+    app.cleanup_ctx.append(_redis_ctx)
+    routes.setup(app)
+    return app

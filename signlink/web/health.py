@@ -1,0 +1,45 @@
+"""/healthz: is this process able to serve? Redis down means "degraded", not dead."""
+
+from __future__ import annotations
+
+import asyncio
+import logging
+import time
+from dataclasses import dataclass
+
+from aiohttp import web
+from redis.asyncio import Redis
+from redis.exceptions import RedisError
+
+from signlink.web import keys
+
+log = logging.getLogger(__name__)
+
+
+@dataclass
+class Health:
+    redis_ok: bool = True
+    redis_error: str = ""
+    checked_at: float = 0.0
+
+    async def probe(self, redis: Redis) -> None:
+        try:
+            await asyncio.wait_for(redis.ping(), timeout=1.0)
+        except (RedisError, OSError, TimeoutError) as exc:
+            if self.redis_ok:
+                log.warning("Redis unreachable: %s", exc)
+            self.redis_ok, self.redis_error = False, str(exc) or type(exc).__name__
+        else:
+            if not self.redis_ok:
+                log.info("Redis reachable again")
+            self.redis_ok, self.redis_error = True, ""
+        self.checked_at = time.time()
+
+
+async def healthz(request: web.Request) -> web.Response:
+    health = request.app[keys.HEALTH]
+    await health.probe(request.app[keys.REDIS])
+    body: dict[str, object] = {"status": "ok" if health.redis_ok else "degraded", "redis": health.redis_ok}
+    if not health.redis_ok:
+        body["redis_error"] = health.redis_error
+    return web.json_response(body, status=200 if health.redis_ok else 503)

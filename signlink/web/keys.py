@@ -1,0 +1,19 @@
+"""Typed keys for what the app keeps in its state (aiohttp AppKey)."""
+
+from __future__ import annotations
+
+from typing import TYPE_CHECKING
+
+import jinja2
+from aiohttp import web
+from redis.asyncio import Redis
+
+from signlink.config import Settings
+
+if TYPE_CHECKING:
+    from signlink.web.health import Health
+
+SETTINGS = web.AppKey("settings", Settings)
+REDIS = web.AppKey("redis", Redis)
+TEMPLATES = web.AppKey("templates", jinja2.Environment)
+HEALTH: web.AppKey[Health] = web.AppKey("health")

@@ -1,0 +1,16 @@
+"""Every route of the app, in one table."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+from aiohttp import web
+
+from signlink.web import health
+
+STATIC_DIR = Path(__file__).parent / "static"
+
+
+def setup(app: web.Application) -> None:
+    app.router.add_get("/healthz", health.healthz)
+    app.router.add_static("/static/", STATIC_DIR, name="static")

@@ -1,0 +1,1 @@
+"""Helpers shared by the tests: private Redis servers, media files, loopback-only ICE."""
