@@ -55,7 +55,7 @@ class Settings:
     check_timeout_s: float = _setting(30.0, float, doc="a live check ends with a verdict after this long")
     check_max_offer_bytes: int = _setting(65536, int, doc="largest SDP offer accepted")
     check_analysis_fps: float = _setting(10.0, float, doc="frames per second the analyser samples")
-    check_window_s: float = _setting(2.0, float, doc="rolling window the verdict is computed over")
+    check_window_s: float = _setting(1.0, float, doc="rolling window the verdict is computed over")
     verdict_ttl_s: int = _setting(90 * 86400, int, doc="how long check verdicts are kept")
     # WebRTC
     stun_urls: tuple[str, ...] = _setting((), _csv, doc="STUN URLs for browsers, comma-separated")
