@@ -6,7 +6,7 @@ import zipfile
 from pathlib import Path
 
 import pytest
-from aiohttp.test_utils import TestClient
+from pytest_aiohttp import AiohttpClient
 
 from signlink import modelfiles
 from signlink.cli import main
@@ -68,18 +68,18 @@ def test_serve_refuses_to_start_without_models(
     assert "missing" in err and "make models" in err
 
 
-async def test_healthz_ok(aiohttp_client: type[TestClient], settings: Settings) -> None:
-    client = await aiohttp_client(create_app(settings))  # type: ignore[operator]
+async def test_healthz_ok(aiohttp_client: AiohttpClient, settings: Settings) -> None:
+    client = await aiohttp_client(create_app(settings))
     response = await client.get("/healthz")
     assert response.status == 200
     assert (await response.json())["status"] == "ok"
 
 
 async def test_healthz_degraded_while_redis_is_down_then_recovers(
-    aiohttp_client: type[TestClient], tmp_path: Path
+    aiohttp_client: AiohttpClient, tmp_path: Path
 ) -> None:
     server = RedisProcess(tmp_path).start()
-    client = await aiohttp_client(create_app(Settings(redis_url=server.url)))  # type: ignore[operator]
+    client = await aiohttp_client(create_app(Settings(redis_url=server.url)))
     assert (await client.get("/healthz")).status == 200
     server.kill()
     response = await client.get("/healthz")
