@@ -82,6 +82,17 @@ class Settings:
     session_secret: str = _setting("", doc="secret for signed cookies; empty: random per start")
     secure_cookies: bool = _setting(False, _bool, doc="mark cookies Secure (set behind HTTPS)")
     record_retention_days: int = _setting(90, int, doc="how long QA records are kept")
+    # Staff login
+    session_lifetime_s: int = _setting(12 * 3600, int, doc="a staff login lasts this long (one shift)")
+    login_window_s: int = _setting(900, int, doc="window for counting login attempts")
+    login_max_per_user: int = _setting(5, int, doc="failed logins per username per window before 429")
+    login_max_per_address: int = _setting(
+        20, int, doc="failed logins per client address per window before 429 (offices share one address)"
+    )
+    password_min_length: int = _setting(12, int, doc="shortest staff password accepted")
+    allowed_origins: tuple[str, ...] = _setting(
+        (), _csv, doc="origins besides the request's own Host allowed to POST (e.g. behind a proxy)"
+    )
 
     @classmethod
     def from_env(cls, env: Mapping[str, str] | None = None) -> Settings:
@@ -110,6 +121,9 @@ class Settings:
         for name in ("check_timeout_s", "check_analysis_fps", "check_window_s", "offer_timeout_s"):
             if getattr(self, name) <= 0:
                 raise ConfigError(f"SIGNLINK_{name.upper()} must be positive")
+        for name in ("session_lifetime_s", "login_window_s", "login_max_per_user", "login_max_per_address"):
+            if getattr(self, name) < 1:
+                raise ConfigError(f"SIGNLINK_{name.upper()} must be at least 1")
         for name in ("sign_languages", "topics", "priority_classes"):
             if not getattr(self, name):
                 raise ConfigError(f"SIGNLINK_{name.upper()} must list at least one value")
