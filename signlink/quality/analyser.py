@@ -1,0 +1,206 @@
+"""The frame analyser: decoded frames with timestamps in, a verdict over a rolling window out.
+
+One `Analyser` per video stream. Every decoded frame goes to `note_frame` (cheap: it feeds the real
+frame rate and the resolution); the frames `due` says go to `analyse` (the CPU-heavy part: MediaPipe
+hands every time, the face detector on every other analysed frame, and picture measures on a
+downscaled grey copy, taken on the signer's hands and face rather than the background).
+
+Not thread-safe: call it from one worker thread at a time. No asyncio, no I/O but loading the models.
+"""
+
+from __future__ import annotations
+
+import logging
+import math
+from pathlib import Path
+from types import TracebackType
+from typing import Any
+
+import mediapipe as mp
+import numpy as np
+from mediapipe.tasks.python import BaseOptions, vision
+from numpy.typing import NDArray
+
+from signlink.errors import ModelError
+from signlink.quality import measures
+from signlink.quality.measures import Box
+from signlink.quality.thresholds import DEFAULT_THRESHOLDS, Thresholds
+from signlink.quality.verdict import Verdict
+from signlink.quality.window import FrameSample, Window
+
+log = logging.getLogger(__name__)
+
+HAND_MARGIN = 0.15  # landmarks run wrist to fingertips: widen the box to take in the whole hand
+FACE_MARGIN = 0.1
+FACE_EVERY = 2  # the face detector runs on every other analysed frame: faces move little in 0.1 s
+
+
+def _overlap(inner: Box, outer: Box) -> float:
+    """Share of `inner`'s area that lies inside `outer`."""
+    width = min(inner[2], outer[2]) - max(inner[0], outer[0])
+    height = min(inner[3], outer[3]) - max(inner[1], outer[1])
+    area = (inner[2] - inner[0]) * (inner[3] - inner[1])
+    return max(0.0, width) * max(0.0, height) / area if area > 0 else 0.0
+
+
+class Analyser:
+    def __init__(
+        self,
+        hand_model: Path,
+        face_model: Path,
+        *,
+        thresholds: Thresholds = DEFAULT_THRESHOLDS,
+        window_s: float = 1.0,
+        analysis_fps: float = 10.0,
+    ) -> None:
+        if window_s <= 0 or analysis_fps <= 0:
+            raise ValueError("window_s and analysis_fps must be positive")
+        self._t = thresholds
+        self._fps = analysis_fps
+        self._window = Window(thresholds, window_s)
+        self._hands = self._load(
+            vision.HandLandmarker,
+            vision.HandLandmarkerOptions(
+                base_options=BaseOptions(model_asset_path=str(hand_model)),
+                running_mode=vision.RunningMode.VIDEO,
+                num_hands=2,
+            ),
+        )
+        try:
+            self._faces = self._load(
+                vision.FaceDetector,
+                vision.FaceDetectorOptions(
+                    base_options=BaseOptions(model_asset_path=str(face_model)),
+                    running_mode=vision.RunningMode.IMAGE,
+                    min_detection_confidence=thresholds.min_face_score,
+                ),
+            )
+        except BaseException:
+            self._hands.close()
+            raise
+        self._closed = False
+        self._last_slot: int | None = None
+        self._last_s = -math.inf
+        self._last_ms = -1
+        self._analysed = 0
+        self._face_box: Box | None = None
+        self._thumbnail: NDArray[np.float32] | None = None
+
+    @staticmethod
+    def _load(task: Any, options: Any) -> Any:
+        try:
+            return task.create_from_options(options)
+        except (RuntimeError, ValueError) as exc:
+            raise ModelError(f"cannot load {options.base_options.model_asset_path}: {exc}") from exc
+
+    # --- per frame -------------------------------------------------------------------------------
+
+    def note_frame(self, timestamp_s: float, width: int, height: int) -> None:
+        self._window.note(timestamp_s, width, height)
+
+    def _slot(self, timestamp_s: float) -> int:
+        return math.floor(timestamp_s * self._fps + 1e-6)
+
+    def due(self, timestamp_s: float) -> bool:
+        """True for the first frame of each 1/analysis_fps slot (and after the clock jumps back)."""
+        if self._last_slot is None or timestamp_s < self._last_s:
+            return True
+        return self._slot(timestamp_s) > self._last_slot
+
+    def analyse(self, image_rgb: NDArray[np.uint8], timestamp_s: float) -> None:
+        if self._closed:
+            raise RuntimeError("the analyser is closed")
+        if image_rgb.ndim != 3 or image_rgb.shape[2] != 3 or image_rgb.dtype != np.uint8:
+            raise ValueError(f"expected an HxWx3 uint8 RGB image, got {image_rgb.shape} {image_rgb.dtype}")
+        t = self._t
+        image = np.ascontiguousarray(image_rgb)
+        height, width = image.shape[:2]
+        # MediaPipe's VIDEO mode needs strictly increasing integer milliseconds.
+        self._last_ms = max(round(timestamp_s * 1000), self._last_ms + 1)
+        found = self._hands.detect_for_video(
+            mp.Image(image_format=mp.ImageFormat.SRGB, data=image), self._last_ms
+        )
+
+        hand_boxes: list[Box] = []
+        cut_off = False
+        extent: float | None = None
+        for landmarks in found.hand_landmarks:
+            xs = [point.x for point in landmarks]
+            ys = [point.y for point in landmarks]
+            box = (min(xs), min(ys), max(xs), max(ys))
+            hand_boxes.append(box)
+            margin = t.edge_margin
+            cut_off |= box[0] <= margin or box[1] <= margin or box[2] >= 1 - margin or box[3] >= 1 - margin
+            longest = max((box[2] - box[0]) * width, (box[3] - box[1]) * height) / min(width, height)
+            extent = longest if extent is None else max(extent, longest)
+
+        small = measures.downscale(image, measures.working_size(width, height, t.working_short_side))
+        face: bool | None = None
+        if self._analysed % FACE_EVERY == 0:
+            self._face_box = self._find_face(small, hand_boxes)
+            face = self._face_box is not None
+
+        grey = measures.to_grey(small)
+        regions = [measures.grow(box, HAND_MARGIN) for box in hand_boxes]
+        if self._face_box is not None:
+            regions.append(measures.grow(self._face_box, FACE_MARGIN))
+        signer = measures.crops(grey, regions)
+        thumbnail = measures.thumbnail(grey)
+        previous, self._thumbnail = self._thumbnail, thumbnail
+        self._window.add(
+            FrameSample(
+                timestamp_s=timestamp_s,
+                hands=len(hand_boxes),
+                hand_extent=extent,
+                cut_off=cut_off,
+                face=face,
+                light=measures.light(signer, t.black_level, t.white_level),
+                frame_luma=float(grey.mean()),
+                sharpness=measures.best_sharpness(signer),
+                difference=None if previous is None else measures.difference(previous, thumbnail),
+            )
+        )
+        self._analysed += 1
+        self._last_slot = self._slot(timestamp_s)
+        self._last_s = timestamp_s
+
+    def _find_face(self, small_rgb: NDArray[np.uint8], hand_boxes: list[Box]) -> Box | None:
+        """The most confident face that is not a hand (a close hand can look like a face)."""
+        height, width = small_rgb.shape[:2]
+        result = self._faces.detect(
+            mp.Image(image_format=mp.ImageFormat.SRGB, data=np.ascontiguousarray(small_rgb))
+        )
+        best: tuple[float, Box] | None = None
+        for detection in result.detections:
+            bb = detection.bounding_box
+            box = (
+                bb.origin_x / width,
+                bb.origin_y / height,
+                (bb.origin_x + bb.width) / width,
+                (bb.origin_y + bb.height) / height,
+            )
+            if any(_overlap(box, hand) > self._t.max_face_hand_overlap for hand in hand_boxes):
+                continue
+            score = detection.categories[0].score if detection.categories else 0.0
+            if best is None or score > best[0]:
+                best = (score, box)
+        return best[1] if best else None
+
+    def verdict(self) -> Verdict:
+        return self._window.verdict()
+
+    # --- lifetime --------------------------------------------------------------------------------
+
+    def close(self) -> None:
+        if not self._closed:
+            self._closed = True
+            self._faces.close()
+            self._hands.close()
+
+    def __enter__(self) -> Analyser:
+        return self
+
+    def __exit__(
+        self, exc_type: type[BaseException] | None, exc: BaseException | None, tb: TracebackType | None
+    ) -> None:
+        self.close()
