@@ -9,6 +9,7 @@ import sys
 from collections.abc import Sequence
 
 from signlink import modelfiles
+from signlink.accounts import command as user_command
 from signlink.config import Settings
 from signlink.errors import SignlinkError
 
@@ -62,6 +63,7 @@ def build_parser() -> argparse.ArgumentParser:
     commands.add_parser("serve", help="run the web service (settings from SIGNLINK_* variables)")
     models = commands.add_parser("models", help="build or verify the hand and face models")
     models.add_argument("action", choices=["build", "verify"])
+    user_command.add_parser(commands)
     return parser
 
 
@@ -74,6 +76,8 @@ def main(argv: Sequence[str] | None = None) -> int:
             return _serve(settings)
         if args.command == "models":
             return _models(settings, args.action)
+        if args.command == "user":
+            return user_command.run(settings, args)
     except SignlinkError as exc:
         print(f"signlink: {exc}", file=sys.stderr)
         return 2
