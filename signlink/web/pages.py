@@ -1,0 +1,69 @@
+"""The customer's pages: the camera check and help.
+
+Pages are server-rendered in the negotiated language; their JavaScript gets every catalog so the
+language switch can re-render texts without a reload (a running camera check keeps going).
+"""
+
+from __future__ import annotations
+
+from urllib.parse import urlsplit
+
+from aiohttp import web
+
+from signlink.web import i18n, keys
+from signlink.web.render import render
+
+MAX_NEXT_LENGTH = 2000
+
+
+def safe_next(value: str | None) -> str | None:
+    """`value` if it is a same-site path ("/..." but not "//..." or "/\\..."), else None.
+
+    Browsers read a backslash as a slash and "//host" as another site: both would make the page an
+    open redirect, so both are refused, as are control characters and anything with a scheme or host.
+    """
+    if not value or len(value) > MAX_NEXT_LENGTH or not value.startswith("/"):
+        return None
+    if value.startswith("//") or "\\" in value:
+        return None
+    if any(ord(ch) < 0x20 or ord(ch) == 0x7F for ch in value):
+        return None
+    parts = urlsplit(value)
+    if parts.scheme or parts.netloc:
+        return None
+    return value
+
+
+def _ice_servers(request: web.Request) -> list[dict[str, list[str]]]:
+    # TURN needs per-user credentials (a later issue); the check only needs to reach this server.
+    stun = list(request.app[keys.SETTINGS].stun_urls)
+    return [{"urls": stun}] if stun else []
+
+
+def _catalogs() -> dict[str, dict[str, str]]:
+    return {code: i18n.catalog(code) for code in i18n.LOCALES}
+
+
+async def index(request: web.Request) -> web.StreamResponse:
+    # The start page comes with a later issue; until then the check is the way in.
+    query = f"?{request.query_string}" if request.query_string else ""
+    raise web.HTTPFound(f"/check{query}")
+
+
+async def check(request: web.Request) -> web.Response:
+    return render(
+        request,
+        "check.html",
+        next_path=safe_next(request.query.get("next")) or "",
+        ice_servers=_ice_servers(request),
+        catalogs=_catalogs(),
+        criteria=CRITERIA,
+    )
+
+
+async def help_page(request: web.Request) -> web.Response:
+    return render(request, "help.html", catalogs=_catalogs())
+
+
+# The analyser's criteria, in the order the checklist shows them (most actionable first).
+CRITERIA = ("hands", "framing", "face", "light", "sharpness", "frame_rate", "resolution", "frozen")

@@ -1,0 +1,315 @@
+// The camera check page: camera preview, a live checklist, a verdict, and always a way to go on.
+//
+// States: idle → camera → connecting → checking → passed | failed; busy (server full, retries by
+// itself); problem (no camera, blocked, network); done (continued, no `next` page to go to).
+
+import { applyTranslations, onLocaleChange, pick, t } from "./i18n.js";
+import { Busy, publish, unpublish } from "./whip.js";
+
+const ANNOUNCE_GAP_MS = 2500; // live-region updates at most this often while checking
+const SILENCE_LIMIT_MS = 15000; // no event for this long: the check is lost
+const CAMERA = { video: { width: { ideal: 640 }, height: { ideal: 480 }, frameRate: { ideal: 30 } }, audio: false };
+const PANEL_OF = { camera: "working", connecting: "working", checking: "working" };
+
+const root = document.getElementById("check");
+const video = document.getElementById("preview");
+const statusEl = document.getElementById("status");
+const rows = new Map([...document.querySelectorAll(".criterion")].map((row) => [row.dataset.criterion, row]));
+const iceServers = JSON.parse(root.dataset.iceServers || "[]");
+
+const model = {
+  state: "idle",
+  criteria: null, // the latest per-criterion list from the server
+  verdictId: null,
+  outcome: null,
+  failures: 0,
+  anyway: false,
+  problem: null, // {title, text} catalog keys
+  busySeconds: 0,
+  doneId: null,
+};
+
+let stream = null;
+let session = null; // {pc, location, events, watchdog}
+let retryTimer = null;
+let lastAnnounced = { text: "", at: 0 };
+let announceTimer = null;
+
+// ---- announcing (role=status): changes only, never every tick ----
+
+function announce(text, { throttle = false } = {}) {
+  clearTimeout(announceTimer);
+  if (text === lastAnnounced.text) return;
+  const wait = throttle ? lastAnnounced.at + ANNOUNCE_GAP_MS - Date.now() : 0;
+  if (wait > 0) {
+    announceTimer = setTimeout(() => announce(text), wait);
+    return;
+  }
+  statusEl.textContent = text;
+  lastAnnounced = { text, at: Date.now() };
+}
+
+function failingLabels() {
+  if (!model.criteria) return [];
+  return model.criteria.filter((c) => c.status === "fail" && rows.has(c.criterion)).map((c) => t(`crit.${c.criterion}`));
+}
+
+function statusText() {
+  const failing = failingLabels().join(t("list.sep"));
+  switch (model.state) {
+    case "checking":
+      return failing ? t("state.checking_fix", { items: failing }) : t("state.checking");
+    case "passed":
+      return t("state.passed_announce");
+    case "failed":
+      return failing ? t("state.failed_announce", { items: failing }) : t("state.failed");
+    case "problem":
+      return t(model.problem.text);
+    case "busy":
+      return t("state.busy", { seconds: model.busySeconds });
+    case "done":
+      return doneText();
+    default:
+      return t(`state.${model.state}`);
+  }
+}
+
+function doneText() {
+  return model.doneId && model.doneId !== "none" ? t("state.done_ref", { id: model.doneId }) : t("state.done_none");
+}
+
+// ---- rendering: everything the page shows comes from `model` (so a language switch just re-renders) ----
+
+function renderChecklist() {
+  const seen = new Set();
+  for (const c of model.criteria || []) {
+    const row = rows.get(c.criterion);
+    if (!row) continue;
+    seen.add(c.criterion);
+    row.hidden = false;
+    row.dataset.status = c.status;
+    row.querySelector(".status-word").textContent = t(`status.${c.status}`);
+    row.querySelector(".crit-message").textContent = c.status === "fail" ? pick(c.message) : "";
+  }
+  for (const [name, row] of rows) {
+    if (model.criteria && !seen.has(name)) row.hidden = true; // the server does not check this one
+    if (!model.criteria) {
+      const status = ["camera", "connecting"].includes(model.state) ? "pending" : "idle";
+      row.hidden = false;
+      row.dataset.status = status;
+      row.querySelector(".status-word").textContent = status === "idle" ? "" : t("status.pending");
+      row.querySelector(".crit-message").textContent = "";
+    }
+  }
+}
+
+function render() {
+  root.dataset.state = model.state;
+  const panel = PANEL_OF[model.state] || model.state;
+  for (const el of root.querySelectorAll("[data-panel]")) el.hidden = el.dataset.panel !== panel;
+  document.getElementById("anyway").hidden = !model.anyway;
+  document.getElementById("failed-body").textContent = t(
+    model.outcome === "timed_out" ? "state.timed_out_body" : "state.failed_body",
+  );
+  if (model.problem) {
+    document.getElementById("problem-title").textContent = t(model.problem.title);
+    document.getElementById("problem-text").textContent = t(model.problem.text);
+  }
+  document.getElementById("busy-text").textContent = t("state.busy", { seconds: model.busySeconds });
+  document.getElementById("done-text").textContent = doneText();
+  document.getElementById("placeholder").hidden = Boolean(video.srcObject);
+  renderChecklist();
+  document.title = `${t("check.title")} · ${t("app.name")}`;
+}
+
+function setState(state, changes = {}) {
+  const hadFocus = root.contains(document.activeElement);
+  Object.assign(model, changes, { state });
+  render();
+  announce(statusText());
+  // A pressed button may have just been hidden: put focus where the new state's content starts.
+  const active = document.activeElement;
+  if (hadFocus && (active === document.body || !active.checkVisibility())) {
+    const title = root.querySelector(`[data-panel="${PANEL_OF[state] || state}"] .result-title`);
+    (title || document.getElementById("main")).focus();
+  }
+}
+
+// ---- the camera ----
+
+function cameraProblem(err) {
+  const name = err && err.name;
+  if (name === "NotAllowedError" || name === "SecurityError") return "camera.denied";
+  if (name === "NotReadableError" || name === "TrackStartError" || name === "AbortError") return "camera.busy";
+  return "camera.missing";
+}
+
+async function openCamera() {
+  if (stream && stream.getVideoTracks().some((track) => track.readyState === "live")) return true;
+  if (!navigator.mediaDevices || !navigator.mediaDevices.getUserMedia) {
+    setState("problem", { problem: { title: "camera.title", text: "camera.unsupported" } });
+    return false;
+  }
+  setState("camera", { criteria: null });
+  try {
+    stream = await navigator.mediaDevices.getUserMedia(CAMERA);
+  } catch (err) {
+    console.info("camera unavailable:", err);
+    setState("problem", { problem: { title: "camera.title", text: cameraProblem(err) } });
+    return false;
+  }
+  video.srcObject = stream;
+  return true;
+}
+
+function stopCamera() {
+  if (stream) for (const track of stream.getTracks()) track.stop();
+  stream = null;
+  video.srcObject = null;
+}
+
+// ---- one check on the server ----
+
+function endSession({ tellServer }) {
+  if (!session) return;
+  const { pc, location, events, watchdog } = session;
+  session = null;
+  clearTimeout(watchdog);
+  events?.close();
+  pc.close();
+  if (tellServer) unpublish(location);
+}
+
+function networkProblem(err) {
+  console.warn("camera check failed:", err);
+  endSession({ tellServer: true });
+  setState("problem", { problem: { title: "state.error_title", text: "state.error" } });
+}
+
+function keepAlive() {
+  clearTimeout(session.watchdog);
+  session.watchdog = setTimeout(() => networkProblem(new Error("no events from the server")), SILENCE_LIMIT_MS);
+}
+
+function onFeedback(data) {
+  if (model.state !== "checking") return;
+  model.criteria = data.criteria;
+  renderChecklist();
+  announce(statusText(), { throttle: true });
+}
+
+function onVerdict(data) {
+  endSession({ tellServer: false });
+  const changes = { criteria: data.criteria, verdictId: data.verdict_id, outcome: data.outcome };
+  if (data.outcome === "passed" || data.passed === true) {
+    setState("passed", changes);
+  } else if (data.outcome === "failed" || data.outcome === "timed_out") {
+    const failures = model.failures + 1;
+    // Nobody is locked out: after a second failure (or a time-out) they may go on regardless.
+    const anyway = model.anyway || failures >= 2 || data.outcome === "timed_out";
+    setState("failed", { ...changes, failures, anyway });
+  }
+}
+
+function listen(location) {
+  const events = new EventSource(`${location}/events`);
+  session.events = events;
+  const handle = (fn) => (event) => {
+    keepAlive();
+    let data;
+    try {
+      data = JSON.parse(event.data);
+    } catch (err) {
+      console.warn("bad event from the server:", err);
+      return;
+    }
+    fn(data);
+  };
+  events.addEventListener("feedback", handle(onFeedback));
+  events.addEventListener("verdict", handle(onVerdict));
+  events.addEventListener("error", () => {
+    // EventSource reconnects by itself; CLOSED means it gave up (the check is gone).
+    if (events.readyState === EventSource.CLOSED) networkProblem(new Error("event stream closed"));
+  });
+}
+
+async function connect() {
+  clearTimeout(retryTimer);
+  setState("connecting", { criteria: null });
+  let published;
+  try {
+    published = await publish(stream, { endpoint: "/api/checks", iceServers });
+  } catch (err) {
+    if (err instanceof Busy) {
+      setState("busy", { busySeconds: err.retryAfterS });
+      retryTimer = setTimeout(connect, err.retryAfterS * 1000);
+      return;
+    }
+    networkProblem(err);
+    return;
+  }
+  session = { ...published, events: null, watchdog: null };
+  session.pc.addEventListener("connectionstatechange", () => {
+    if (session && session.pc.connectionState === "failed") networkProblem(new Error("connection failed"));
+  });
+  setState("checking");
+  keepAlive();
+  listen(published.location);
+}
+
+async function startCheck() {
+  endSession({ tellServer: true });
+  if (await openCamera()) await connect();
+}
+
+// ---- going on ----
+
+/** `next` if it is a path on this site ("/..." but not "//..." nor "/\..."), else null. */
+function safeNext(value) {
+  if (!value || !value.startsWith("/") || value.startsWith("//") || value.includes("\\")) return null;
+  const url = new URL(value, window.location.origin);
+  return url.origin === window.location.origin ? url : null;
+}
+
+function goOn(verdictId) {
+  const next = safeNext(root.dataset.next);
+  endSession({ tellServer: true });
+  stopCamera();
+  if (next) {
+    next.searchParams.set("verdict", verdictId);
+    window.location.assign(next.pathname + next.search + next.hash);
+    return;
+  }
+  setState("done", { doneId: verdictId });
+}
+
+async function continueAnyway() {
+  const id = model.verdictId;
+  try {
+    const response = await fetch(`/api/verdicts/${encodeURIComponent(id)}/continue`, { method: "POST" });
+    if (!response.ok) console.warn("recording 'continued anyway' failed:", response.status);
+  } catch (err) {
+    console.warn("recording 'continued anyway' failed:", err); // still let them go on
+  }
+  goOn(id);
+}
+
+// ---- wiring ----
+
+function on(id, fn) {
+  document.getElementById(id).addEventListener("click", fn);
+}
+
+on("start", startCheck);
+on("retry", startCheck);
+on("retry-problem", startCheck);
+on("continue", () => goOn(model.verdictId));
+on("continue-anyway", continueAnyway);
+on("continue-without", () => goOn("none"));
+onLocaleChange(() => {
+  render();
+  announce(statusText());
+});
+window.addEventListener("pagehide", () => endSession({ tellServer: true }));
+applyTranslations(root);
+render();
