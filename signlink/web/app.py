@@ -12,7 +12,7 @@ from aiohttp import web
 from redis.asyncio import Redis
 
 from signlink.config import Settings
-from signlink.web import auth, keys, routes
+from signlink.web import auth, check_api, keys, routes
 from signlink.web.health import Health
 from signlink.web.middleware import error_middleware, security_headers
 
@@ -62,6 +62,8 @@ def create_app(settings: Settings) -> web.Application:
     app[keys.TEMPLATES] = _templates()
     app[keys.HEALTH] = Health()
     app.cleanup_ctx.append(_redis_ctx)
+    app.cleanup_ctx.append(check_api.check_service_ctx)
+    app.on_shutdown.append(check_api.end_checks_on_shutdown)
     auth.setup(app)
     routes.setup(app)
     return app

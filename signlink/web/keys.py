@@ -12,6 +12,8 @@ from signlink.config import Settings
 
 if TYPE_CHECKING:
     from signlink.accounts import AccountStore, Passwords
+    from signlink.records.verdicts import VerdictStore
+    from signlink.signaling.check_service import CheckService
     from signlink.web.health import Health
 
 SETTINGS = web.AppKey("settings", Settings)
@@ -20,3 +22,5 @@ TEMPLATES = web.AppKey("templates", jinja2.Environment)
 HEALTH: web.AppKey[Health] = web.AppKey("health")
 ACCOUNTS: web.AppKey[AccountStore] = web.AppKey("accounts")
 PASSWORDS: web.AppKey[Passwords] = web.AppKey("passwords")
+CHECKS: web.AppKey[CheckService] = web.AppKey("checks")
+VERDICTS: web.AppKey[VerdictStore] = web.AppKey("verdicts")

@@ -6,7 +6,7 @@ from pathlib import Path
 
 from aiohttp import web
 
-from signlink.web import health, pages
+from signlink.web import check_api, health, pages
 
 STATIC_DIR = Path(__file__).parent / "static"
 
@@ -16,4 +16,5 @@ def setup(app: web.Application) -> None:
     app.router.add_get("/", pages.index)
     app.router.add_get("/check", pages.check)
     app.router.add_get("/help", pages.help_page)
+    check_api.setup_routes(app)
     app.router.add_static("/static/", STATIC_DIR, name="static")

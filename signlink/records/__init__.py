@@ -1,0 +1,1 @@
+"""Durable records in Redis: what happened, kept for later steps and for QA (verdicts.py: check verdicts)."""

@@ -1,0 +1,173 @@
+"""Every live check of this process: the concurrency limit, the shared analysis pool, shutdown.
+
+A check lives in the process that took its POST (its peer connection is here); records of its
+verdict go to Redis, shared by every process. Finished checks stay readable for LINGER_S so a late
+or reconnecting events stream still gets the final verdict.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import functools
+import logging
+import math
+import secrets
+from concurrent.futures import ThreadPoolExecutor
+
+from aiortc import RTCIceServer
+
+from signlink import modelfiles
+from signlink.config import Settings
+from signlink.errors import NotFound, Overloaded
+from signlink.records.verdicts import Outcome
+from signlink.signaling import sdp
+from signlink.signaling.check_session import AnalyserFactory, CheckSession, VerdictRecorder
+
+log = logging.getLogger(__name__)
+
+LINGER_S = 120.0
+# Analysis workers shared by all checks of the process. Two on the 2-core target machine: MediaPipe
+# runs its own inference threads too, so more workers only add contention (benchmarks/quality_live.py).
+ANALYSIS_WORKERS = 2
+
+
+def analyser_factory(settings: Settings) -> AnalyserFactory:
+    """The real analyser (verifies the model files first: refuses to start without them)."""
+    from signlink.quality.analyser import Analyser
+
+    hand, face = modelfiles.verify(settings.model_dir)
+    return functools.partial(
+        Analyser,
+        hand,
+        face,
+        window_s=settings.check_window_s,
+        analysis_fps=settings.check_analysis_fps,
+    )
+
+
+def ice_servers(settings: Settings) -> list[RTCIceServer]:
+    # Never None: aiortc would then ask a public STUN server of its own choosing.
+    return [RTCIceServer(urls=list(settings.stun_urls))] if settings.stun_urls else []
+
+
+class CheckService:
+    """Starts, finds and ends the live checks of this process."""
+
+    def __init__(
+        self,
+        *,
+        max_concurrent: int,
+        timeout_s: float,
+        ice_servers: list[RTCIceServer],
+        analyser_factory: AnalyserFactory,
+        recorder: VerdictRecorder,
+        workers: int = ANALYSIS_WORKERS,
+    ) -> None:
+        self.max_concurrent = max_concurrent
+        self.timeout_s = timeout_s
+        self._ice_servers = ice_servers
+        self._factory = analyser_factory
+        self._recorder = recorder
+        self._executor = ThreadPoolExecutor(workers, thread_name_prefix="check-analysis")
+        self._live: dict[str, CheckSession] = {}
+        self._finished: dict[str, tuple[float, CheckSession]] = {}
+        self._tasks: dict[str, asyncio.Task[None]] = {}
+        self._closing = False
+
+    @classmethod
+    def from_settings(cls, settings: Settings, recorder: VerdictRecorder) -> CheckService:
+        return cls(
+            max_concurrent=settings.check_max_concurrent,
+            timeout_s=settings.check_timeout_s,
+            ice_servers=ice_servers(settings),
+            analyser_factory=analyser_factory(settings),
+            recorder=recorder,
+        )
+
+    @property
+    def live_count(self) -> int:
+        """Checks holding a slot (their peer connection or analyser not yet closed)."""
+        return len(self._live)
+
+    def _retry_after_s(self) -> int:
+        # The oldest live check frees its slot by its timeout at the latest.
+        now = asyncio.get_running_loop().time()
+        oldest = min((s.started_at for s in self._live.values()), default=now)
+        return max(1, math.ceil(oldest + self.timeout_s - now))
+
+    async def start(self, offer: sdp.Offer) -> tuple[CheckSession, str]:
+        """Take a slot, answer the offer and start the check; returns the session and the SDP answer."""
+        self._purge()
+        if self._closing:
+            raise Overloaded("the server is shutting down", retry_after_s=5)
+        if len(self._live) >= self.max_concurrent:
+            raise Overloaded(
+                f"{self.max_concurrent} video checks are running on this server; try again shortly",
+                retry_after_s=self._retry_after_s(),
+            )
+        check_id = secrets.token_urlsafe(16)
+        session = CheckSession(
+            check_id,
+            timeout_s=self.timeout_s,
+            executor=self._executor,
+            recorder=self._recorder,
+            release=self._release,
+        )
+        self._live[check_id] = session  # the slot is taken before the first await
+        try:
+            answer = await session.open(offer, self._ice_servers, self._factory)
+        except BaseException:
+            self._live.pop(check_id, None)
+            await session.abort()
+            raise
+        task = asyncio.create_task(self._run(session), name=f"check-{check_id}")
+        self._tasks[check_id] = task
+        log.info("check %s: started (%d live)", check_id, len(self._live))
+        return session, answer
+
+    async def _run(self, session: CheckSession) -> None:
+        try:
+            await session.run()
+        except Exception:
+            log.exception("check %s: failed", session.id)
+        finally:
+            self._release(session.id)
+            self._tasks.pop(session.id, None)
+
+    def _release(self, check_id: str) -> None:
+        session = self._live.pop(check_id, None)
+        if session is not None:
+            self._finished[check_id] = (asyncio.get_running_loop().time(), session)
+
+    def _purge(self) -> None:
+        cutoff = asyncio.get_running_loop().time() - LINGER_S
+        for check_id in [k for k, (at, _) in self._finished.items() if at < cutoff]:
+            del self._finished[check_id]
+
+    def get(self, check_id: str) -> CheckSession:
+        self._purge()
+        session = self._live.get(check_id)
+        if session is None and check_id in self._finished:
+            session = self._finished[check_id][1]
+        if session is None:
+            raise NotFound(f"no video check {check_id!r} (unknown or long finished)")
+        return session
+
+    async def end(self, check_id: str) -> None:
+        """WHIP teardown (DELETE): end the check and wait until its peer is closed and its slot free."""
+        session = self.get(check_id)
+        session.stop(Outcome.ENDED_BY_CLIENT, "the client ended the check (DELETE)")
+        await session.released.wait()
+
+    async def shutdown(self) -> None:
+        """End every live check (outcome interrupted) and wait for them: pages get their verdict."""
+        self._closing = True
+        for session in list(self._live.values()):
+            session.stop(Outcome.INTERRUPTED, "the server is shutting down")
+        tasks = list(self._tasks.values())
+        if tasks:
+            await asyncio.gather(*tasks, return_exceptions=True)
+
+    async def close(self) -> None:
+        await self.shutdown()
+        self._executor.shutdown(wait=True, cancel_futures=True)

@@ -1,0 +1,327 @@
+"""One live video check: an aiortc peer that receives the camera, samples frames into an analyser.
+
+The lifecycle, in `run()`: frames arrive on the event loop; each is noted (cheap) and, when the
+analyser says it is due and the analyser is idle, handed to the shared worker pool. Frames that
+arrive while this check's analysis is busy are dropped, never queued: a busy machine lowers the
+analysed rate instead of adding delay. The check ends at the first complete passing verdict, at the
+timeout, or when the browser goes away; then the analyser and the peer are closed, the slot is freed
+and the verdict is recorded.
+
+The analyser is not thread-safe. It is only touched on the loop while no analysis is in flight, and
+by the one job in flight otherwise; frame notes that arrive meanwhile are buffered and replayed.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+import logging
+from collections.abc import Callable
+from concurrent.futures import Executor
+from dataclasses import dataclass
+from enum import StrEnum
+from typing import Protocol
+
+import av
+import numpy as np
+import numpy.typing as npt
+from aiortc import RTCConfiguration, RTCIceServer, RTCPeerConnection, RTCSessionDescription
+from aiortc.exceptions import InternalError, InvalidAccessError, InvalidStateError, OperationError
+from aiortc.mediastreams import MediaStreamError, MediaStreamTrack
+
+from signlink.errors import BackendUnavailable, BadRequest
+from signlink.quality.verdict import Verdict
+from signlink.records.verdicts import Outcome
+from signlink.signaling import sdp
+
+log = logging.getLogger(__name__)
+
+# No frame for this long after the first one: the browser is gone (ICE consent would take ~30 s).
+STALL_S = 5.0
+# How often the watch loop looks at the clock when nothing else happens.
+WATCH_TICK_S = 0.5
+_AIORTC_ERRORS = (ValueError, InternalError, InvalidAccessError, InvalidStateError, OperationError)
+
+
+class FrameAnalyser(Protocol):
+    """What a check needs of signlink.quality.analyser.Analyser (one per stream, not thread-safe)."""
+
+    def note_frame(self, timestamp_s: float, width: int, height: int) -> None: ...
+    def due(self, timestamp_s: float) -> bool: ...
+    def analyse(self, image_rgb: npt.NDArray[np.uint8], timestamp_s: float) -> None: ...
+    def verdict(self) -> Verdict: ...
+    def close(self) -> None: ...
+
+
+class VerdictRecorder(Protocol):
+    """Where final verdicts go (signlink.records.verdicts.VerdictStore)."""
+
+    async def save(self, verdict: Verdict, *, check_id: str, duration_s: float, outcome: Outcome) -> str: ...
+
+
+AnalyserFactory = Callable[[], FrameAnalyser]
+
+
+class State(StrEnum):
+    CONNECTING = "connecting"  # answered; no video frame yet
+    ANALYSING = "analysing"
+    FINISHING = "finishing"  # ended; closing and recording
+    DONE = "done"
+
+
+@dataclass(frozen=True)
+class FinalVerdict:
+    verdict: Verdict
+    outcome: Outcome
+    reason: str
+    verdict_id: str | None  # None: the record could not be saved (Redis unreachable)
+    duration_s: float
+
+    @property
+    def passed(self) -> bool:
+        return self.outcome is Outcome.PASSED
+
+    def to_event(self) -> dict[str, object]:
+        return {
+            **self.verdict.to_dict(),
+            "verdict_id": self.verdict_id,
+            "passed": self.passed,
+            "outcome": self.outcome.value,
+            "reason": self.reason,
+            "elapsed_s": round(self.duration_s, 2),
+        }
+
+
+def _create(factory: AnalyserFactory) -> tuple[FrameAnalyser, Verdict]:
+    analyser = factory()
+    return analyser, analyser.verdict()
+
+
+def _analyse(analyser: FrameAnalyser, frame: av.VideoFrame, timestamp_s: float) -> Verdict:
+    # The RGB conversion is CPU work too: it runs here, in the worker, never on the loop.
+    image = np.asarray(frame.to_ndarray(format="rgb24"), dtype=np.uint8)  # no copy: already uint8
+    analyser.analyse(image, timestamp_s)
+    return analyser.verdict()
+
+
+class CheckSession:
+    """One check. Built by CheckService: `open()` answers the offer, then `run()` until it ends."""
+
+    def __init__(
+        self,
+        check_id: str,
+        *,
+        timeout_s: float,
+        executor: Executor,
+        recorder: VerdictRecorder,
+        release: Callable[[str], None],
+    ) -> None:
+        self.id = check_id
+        self.timeout_s = timeout_s
+        self._executor = executor
+        self._recorder = recorder
+        self._release = release
+        self._loop = asyncio.get_running_loop()
+        self.started_at = self._loop.time()
+        self._pc: RTCPeerConnection | None = None
+        self._analyser: FrameAnalyser | None = None
+        self._track: asyncio.Future[MediaStreamTrack] = self._loop.create_future()
+        self._job: asyncio.Future[Verdict] | None = None
+        self._notes: list[tuple[float, int, int]] = []
+        self._latest: Verdict | None = None
+        self._passing: Verdict | None = None
+        self._stopping = asyncio.Event()
+        self._stop_reason: tuple[Outcome, str] | None = None
+        self._first_frame_at: float | None = None
+        self._last_frame_at = 0.0
+        self.frames_received = 0
+        self.frames_analysed = 0
+        self.frames_dropped = 0  # arrived while this check's analysis was busy
+        self.released = asyncio.Event()  # peer and analyser closed, slot free
+        self.done = asyncio.Event()  # final verdict known
+        self.final: FinalVerdict | None = None
+
+    # -- negotiation ---------------------------------------------------------------------------
+
+    async def open(self, offer: sdp.Offer, ice_servers: list[RTCIceServer], factory: AnalyserFactory) -> str:
+        """Answer the offer (ICE gathering complete: no trickle); create the analyser meanwhile."""
+        creating = self._loop.run_in_executor(self._executor, _create, factory)
+        try:
+            answer = await self._negotiate(offer, ice_servers)
+        finally:
+            self._analyser, self._latest = await creating
+        return answer
+
+    async def _negotiate(self, offer: sdp.Offer, ice_servers: list[RTCIceServer]) -> str:
+        pc = self._pc = RTCPeerConnection(RTCConfiguration(iceServers=ice_servers))
+        pc.on("track", self._on_track)
+        pc.on("connectionstatechange", self._on_connection_state)
+        try:
+            await pc.setRemoteDescription(RTCSessionDescription(sdp=offer.sdp, type="offer"))
+            for transceiver in pc.getTransceivers():
+                # Receive video only: audio (and any other m-line) is answered inactive.
+                transceiver.direction = "recvonly" if transceiver.mid == offer.video_mid else "inactive"
+            await pc.setLocalDescription(await pc.createAnswer())
+        except _AIORTC_ERRORS as exc:
+            raise BadRequest(f"the offer was refused: {exc}", code="offer_rejected") from exc
+        return sdp.tune_answer(pc.localDescription.sdp)
+
+    def _on_track(self, track: MediaStreamTrack) -> None:
+        if track.kind == "video" and not self._track.done():
+            self._track.set_result(track)
+
+    def _on_connection_state(self) -> None:
+        state = self._pc.connectionState if self._pc else "closed"
+        log.debug("check %s: connection %s", self.id, state)
+        if state in ("failed", "closed"):
+            self.stop(Outcome.ENDED_BY_CLIENT, f"the connection {state}")
+
+    # -- the running check ---------------------------------------------------------------------
+
+    @property
+    def state(self) -> State:
+        if self.final is not None:
+            return State.DONE
+        if self._stopping.is_set():
+            return State.FINISHING
+        return State.CONNECTING if self._first_frame_at is None else State.ANALYSING
+
+    def elapsed_s(self) -> float:
+        return self._loop.time() - self.started_at
+
+    def feedback(self) -> dict[str, object]:
+        """The live state for the page: the latest verdict, the state, elapsed seconds, counters."""
+        body: dict[str, object] = self._latest.to_dict() if self._latest else {}
+        body.update(
+            state=self.state.value,
+            elapsed_s=round(self.elapsed_s(), 2),
+            timeout_s=self.timeout_s,
+            frames_received=self.frames_received,
+            frames_analysed=self.frames_analysed,
+        )
+        return body
+
+    def stop(self, outcome: Outcome, reason: str) -> None:
+        """End the check (the first reason given wins); `run()` then closes and records."""
+        if self._stop_reason is None:
+            self._stop_reason = (outcome, reason)
+            self._stopping.set()
+
+    async def run(self) -> None:
+        """Watch the check until it ends, then close everything and record the verdict."""
+        consume = asyncio.create_task(self._consume(), name=f"check-{self.id}-frames")
+        try:
+            await self._watch()
+        finally:
+            consume.cancel()
+            with contextlib.suppress(asyncio.CancelledError):
+                await consume
+            verdict = await self._close()
+        assert self._stop_reason is not None
+        outcome, reason = self._stop_reason
+        duration = self.elapsed_s()
+        verdict_id: str | None = None
+        try:
+            verdict_id = await self._recorder.save(
+                verdict, check_id=self.id, duration_s=duration, outcome=outcome
+            )
+        except BackendUnavailable as exc:
+            log.warning("check %s: verdict not recorded: %s", self.id, exc)
+        self.final = FinalVerdict(verdict, outcome, reason, verdict_id, duration)
+        self.done.set()
+        log.info(
+            "check %s ended after %.1f s: %s (%s); %d frames, %d analysed, %d dropped; verdict %s",
+            self.id, duration, outcome.value, reason,
+            self.frames_received, self.frames_analysed, self.frames_dropped, verdict_id,
+        )  # fmt: skip
+
+    async def _watch(self) -> None:
+        deadline = self.started_at + self.timeout_s
+        while not self._stopping.is_set():
+            now = self._loop.time()
+            if now >= deadline:
+                self.stop(Outcome.TIMED_OUT, f"no passing verdict within {self.timeout_s:g} s")
+                break
+            if self._first_frame_at is not None and now - self._last_frame_at > STALL_S:
+                self.stop(Outcome.ENDED_BY_CLIENT, f"no video for {STALL_S:g} s")
+                break
+            with contextlib.suppress(TimeoutError):
+                await asyncio.wait_for(self._stopping.wait(), min(deadline - now, WATCH_TICK_S))
+
+    async def _consume(self) -> None:
+        track = await self._track
+        while True:
+            try:
+                frame = await track.recv()
+            except MediaStreamError:
+                self.stop(Outcome.ENDED_BY_CLIENT, "the video track ended")
+                return
+            if isinstance(frame, av.VideoFrame):
+                self._on_frame(frame)
+
+    def _on_frame(self, frame: av.VideoFrame) -> None:
+        timestamp = frame.time  # from the RTP timestamps: the sender's clock, not arrival
+        if timestamp is None or self._stopping.is_set() or self._analyser is None:
+            return
+        now = self._loop.time()
+        if self._first_frame_at is None:
+            self._first_frame_at = now
+            log.info(
+                "check %s: first frame %dx%d after %.2f s",
+                self.id, frame.width, frame.height, now - self.started_at,
+            )  # fmt: skip
+        self._last_frame_at = now
+        self.frames_received += 1
+        self._notes.append((timestamp, frame.width, frame.height))
+        if self._job is not None:
+            self.frames_dropped += 1
+            return
+        analyser = self._analyser
+        for note in self._notes:
+            analyser.note_frame(*note)
+        self._notes.clear()
+        if analyser.due(timestamp):
+            self._job = self._loop.run_in_executor(self._executor, _analyse, analyser, frame, timestamp)
+            self._job.add_done_callback(self._on_analysed)
+
+    def _on_analysed(self, job: asyncio.Future[Verdict]) -> None:
+        self._job = None
+        if job.cancelled():
+            return
+        exc = job.exception()
+        if exc is not None:
+            log.warning("check %s: analysis of a frame failed: %r", self.id, exc, exc_info=exc)
+            return
+        verdict = job.result()
+        self._latest = verdict
+        self.frames_analysed += 1
+        if verdict.complete and verdict.passed and self._passing is None:
+            self._passing = verdict
+            self.stop(Outcome.PASSED, "a complete passing verdict")
+
+    # -- the end -------------------------------------------------------------------------------
+
+    async def _close(self) -> Verdict:
+        """Wait for the analysis in flight, close analyser and peer, free the slot; the final verdict."""
+        try:
+            if self._job is not None:
+                with contextlib.suppress(Exception):
+                    await self._job
+            verdict = self._passing or self._latest
+            await self.abort()
+        finally:
+            self._release(self.id)
+            self.released.set()
+        assert verdict is not None  # open() set the analyser's first verdict
+        return verdict
+
+    async def abort(self) -> None:
+        """Close the analyser and the peer connection (also for an offer that was refused)."""
+        analyser, self._analyser = self._analyser, None
+        pc, self._pc = self._pc, None
+        try:
+            if analyser is not None:
+                await self._loop.run_in_executor(self._executor, analyser.close)
+        finally:
+            if pc is not None:
+                await pc.close()

@@ -1,0 +1,192 @@
+"""A WHIP publisher made of a real aiortc peer, for tests and benchmarks (not a mock of anything).
+
+The clip is encoded to VP8 once (PyAV's libvpx) and its packets are sent as they are, looped with
+monotonic timestamps and paced at the clip's real rate. Sending pre-encoded packets keeps the
+publisher cheap: in a browser the encoding happens on the customer's machine, and a benchmark of
+the server should not pay for it.
+
+Run as a module (`python -m tests.signaling.whip_client URL CLIP`) it publishes from its own process
+and prints the Location: a test can then kill -9 it, like a browser that vanishes.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import fractions
+import json
+import sys
+import time
+from collections.abc import AsyncIterator
+from dataclasses import dataclass
+from functools import cache
+from pathlib import Path
+
+import aiohttp
+import av
+from aiortc import RTCConfiguration, RTCPeerConnection, RTCRtpSender, RTCSessionDescription
+from aiortc.mediastreams import MediaStreamError, MediaStreamTrack
+from yarl import URL
+
+VIDEO_CLOCK = fractions.Fraction(1, 90000)
+
+
+@dataclass(frozen=True)
+class EncodedClip:
+    packets: tuple[tuple[bytes, float], ...]  # (VP8 frame, seconds from the clip's start)
+    duration_s: float
+    width: int
+    height: int
+
+    @property
+    def fps(self) -> float:
+        return len(self.packets) / self.duration_s
+
+
+@cache
+def encode_clip(path: Path, *, bitrate: int = 2_000_000, keyframe_every: int = 30) -> EncodedClip:
+    """Encode a clip's video to VP8 packets with their presentation times (done once per clip)."""
+    packets: list[tuple[bytes, float]] = []
+    with av.open(str(path)) as container:
+        stream = container.streams.video[0]
+        width, height = stream.codec_context.width // 2 * 2, stream.codec_context.height // 2 * 2
+        encoder = av.CodecContext.create("libvpx", "w")
+        encoder.width, encoder.height, encoder.pix_fmt = width, height, "yuv420p"
+        encoder.time_base = VIDEO_CLOCK
+        encoder.bit_rate = bitrate
+        encoder.gop_size = keyframe_every
+        # Real-time settings, like a browser: no look-ahead, so no hidden alt-ref frames.
+        encoder.options = {"deadline": "realtime", "cpu-used": "8", "lag-in-frames": "0", "auto-alt-ref": "0"}
+        first: float | None = None
+        step = 1 / float(stream.average_rate or 30)
+        for frame in container.decode(stream):
+            seconds = float(frame.time or 0.0)
+            first = seconds if first is None else first
+            image = frame.reformat(width=width, height=height, format="yuv420p")
+            image.pts = round((seconds - first) / VIDEO_CLOCK)
+            image.time_base = VIDEO_CLOCK
+            packets += [(bytes(p), float((p.pts or 0) * VIDEO_CLOCK)) for p in encoder.encode(image)]
+        packets += [(bytes(p), float((p.pts or 0) * VIDEO_CLOCK)) for p in encoder.encode(None)]
+    duration = packets[-1][1] + step
+    return EncodedClip(tuple(packets), duration, width, height)
+
+
+class ClipTrack(MediaStreamTrack):
+    """Sends an EncodedClip's packets at its real rate, looping, timestamps always increasing."""
+
+    kind = "video"
+
+    def __init__(self, clip: EncodedClip, *, loop: bool = True) -> None:
+        super().__init__()
+        self.clip = clip
+        self.loop = loop
+        self.sent = 0
+        self.first_sent_at: float | None = None  # time.monotonic() of the first packet handed out
+
+    async def recv(self) -> av.Packet:  # type: ignore[type-arg]
+        if self.readyState != "live":
+            raise MediaStreamError
+        lap, index = divmod(self.sent, len(self.clip.packets))
+        if lap and not self.loop:
+            self.stop()
+            raise MediaStreamError
+        data, offset = self.clip.packets[index]
+        pts = lap * self.clip.duration_s + offset
+        if self.first_sent_at is None:
+            self.first_sent_at = time.monotonic()
+        else:
+            await asyncio.sleep(max(0.0, self.first_sent_at + pts - time.monotonic()))
+        packet = av.Packet(data)
+        packet.pts = round(pts / VIDEO_CLOCK)
+        packet.time_base = VIDEO_CLOCK
+        self.sent += 1
+        return packet
+
+
+@dataclass
+class Publication:
+    """A started WHIP check: the client's peer, the check's absolute URL and the server's answer."""
+
+    pc: RTCPeerConnection
+    url: str
+    answer: str
+
+    @property
+    def events_url(self) -> str:
+        return f"{self.url}/events"
+
+
+def peer_with(track: MediaStreamTrack | None, *, audio: bool = False) -> RTCPeerConnection:
+    """A publishing peer: video send-only, VP8 (the codec of the pre-encoded packets)."""
+    pc = RTCPeerConnection(RTCConfiguration(iceServers=[]))
+    if track is not None:
+        transceiver = pc.addTransceiver(track, direction="sendonly")
+        vp8 = [c for c in RTCRtpSender.getCapabilities("video").codecs if c.mimeType == "video/VP8"]
+        transceiver.setCodecPreferences(vp8)
+    if audio:
+        pc.addTransceiver("audio", direction="sendonly")
+    return pc
+
+
+async def offer_of(pc: RTCPeerConnection) -> str:
+    await pc.setLocalDescription(await pc.createOffer())
+    sdp: str = pc.localDescription.sdp
+    return sdp
+
+
+async def publish(http: aiohttp.ClientSession, url: str, track: MediaStreamTrack) -> Publication:
+    """POST an offer to `url` (…/api/checks) and connect; raises if the server refuses."""
+    pc = peer_with(track)
+    try:
+        body = await offer_of(pc)
+        async with http.post(url, data=body, headers={"Content-Type": "application/sdp"}) as response:
+            answer = await response.text()
+            if response.status != 201:
+                raise RuntimeError(f"POST {url}: {response.status} {answer}")
+            location = str(response.url.join(URL(response.headers["Location"])))
+        await pc.setRemoteDescription(RTCSessionDescription(sdp=answer, type="answer"))
+    except BaseException:
+        await pc.close()
+        raise
+    return Publication(pc, location, answer)
+
+
+async def events(http: aiohttp.ClientSession, url: str) -> AsyncIterator[tuple[str, dict[str, object]]]:
+    """Read a server-sent events stream: (event name, JSON data) until the server closes it."""
+    async with http.get(url, headers={"Accept": "text/event-stream"}) as response:
+        if response.status != 200:
+            raise RuntimeError(f"GET {url}: {response.status} {await response.text()}")
+        name, data = "message", ""
+        async for raw in response.content:
+            line = raw.decode().rstrip("\r\n")
+            if not line:
+                if data:
+                    yield name, json.loads(data)
+                name, data = "message", ""
+            elif line.startswith("event:"):
+                name = line[6:].strip()
+            elif line.startswith("data:"):
+                data += line[5:].strip()
+
+
+async def final_verdict(http: aiohttp.ClientSession, url: str) -> tuple[dict[str, object], int]:
+    """The `verdict` event of a check's stream and how many `feedback` events came before it."""
+    feedback = 0
+    async for name, data in events(http, url):
+        if name == "verdict":
+            return data, feedback
+        feedback += name == "feedback"
+    raise AssertionError("the events stream ended without a verdict")
+
+
+async def _main(url: str, clip: Path) -> None:
+    from tests.support import loopback_ice
+
+    loopback_ice.install()
+    async with aiohttp.ClientSession() as http:
+        publication = await publish(http, url, ClipTrack(encode_clip(clip)))
+        print(publication.url, flush=True)
+        await asyncio.sleep(3600)  # until killed
+
+
+if __name__ == "__main__":
+    asyncio.run(_main(sys.argv[1], Path(sys.argv[2])))
