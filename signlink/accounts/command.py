@@ -49,8 +49,8 @@ def add_parser(commands: argparse._SubParsersAction[argparse.ArgumentParser]) ->
     passwd.add_argument("--password-stdin", action="store_true", help="read the password from stdin")
 
 
-def run(settings: Settings, args: argparse.Namespace, out: TextIO = sys.stdout) -> int:
-    return asyncio.run(_run(settings, args, out))
+def run(settings: Settings, args: argparse.Namespace, out: TextIO | None = None) -> int:
+    return asyncio.run(_run(settings, args, out or sys.stdout))
 
 
 async def _run(settings: Settings, args: argparse.Namespace, out: TextIO) -> int:

@@ -42,6 +42,9 @@ ROLE_HOME = {Role.AGENT: "/agent", Role.QA: "/qa", Role.SUPERVISOR: "/qa", Role.
 MAX_NEXT_LENGTH = 2000
 # Paths that never need to know who is asking: no Redis lookup for them.
 _ANONYMOUS_PREFIXES = ("/static/", "/healthz")
+# Logging in replaces the session anyway (a stale tab's form must still work); the Origin check
+# guards it against cross-site posts.
+_CSRF_EXEMPT = frozenset({"/login"})
 
 
 @dataclass(frozen=True)
@@ -173,7 +176,7 @@ async def auth_middleware(request: web.Request, handler: Handler[web.StreamRespo
             stale = True
         else:
             request[AUTH] = auth
-            if unsafe:
+            if unsafe and request.path not in _CSRF_EXEMPT:
                 await _check_csrf(request, auth.session)
     response = await handler(request)
     if stale and not response.prepared:
