@@ -5,14 +5,15 @@ monotonic timestamps and paced at the clip's real rate. Sending pre-encoded pack
 publisher cheap: in a browser the encoding happens on the customer's machine, and a benchmark of
 the server should not pay for it.
 
-Run as a module (`python -m tests.signaling.whip_client URL CLIP`) it publishes from its own process
-and prints the Location: a test can then kill -9 it, like a browser that vanishes.
+Run as a module (`python -m tests.signaling.whip_client URL CLIP [CACHE_DIR]`) it publishes from its
+own process and prints the Location: a test can then kill -9 it, like a browser that vanishes.
 """
 
 from __future__ import annotations
 
 import asyncio
 import fractions
+import hashlib
 import json
 import sys
 import time
@@ -43,8 +44,26 @@ class EncodedClip:
 
 
 @cache
-def encode_clip(path: Path, *, bitrate: int = 2_000_000, keyframe_every: int = 30) -> EncodedClip:
-    """Encode a clip's video to VP8 packets with their presentation times (done once per clip)."""
+def encode_clip(path: Path, *, cache_dir: Path | None = None) -> EncodedClip:
+    """The clip's video as VP8 packets with their presentation times (encoded once, cached on disk)."""
+    stat = path.stat()
+    key = hashlib.sha256(f"{path.resolve()}:{stat.st_size}:{stat.st_mtime_ns}:{ENCODING}".encode())
+    cached = (cache_dir / f"{path.stem}-{key.hexdigest()[:16]}.vp8") if cache_dir else None
+    if cached is not None and cached.is_file():
+        return _load(cached.read_bytes())
+    clip = _encode(path)
+    if cached is not None:
+        cached.write_bytes(_dump(clip))
+    return clip
+
+
+# Real-time settings, like a browser: no look-ahead, so no hidden alt-ref frames.
+ENCODING = {"deadline": "realtime", "cpu-used": "8", "lag-in-frames": "0", "auto-alt-ref": "0"}
+BITRATE = 2_000_000
+KEYFRAME_EVERY = 30
+
+
+def _encode(path: Path) -> EncodedClip:
     packets: list[tuple[bytes, float]] = []
     with av.open(str(path)) as container:
         stream = container.streams.video[0]
@@ -52,10 +71,9 @@ def encode_clip(path: Path, *, bitrate: int = 2_000_000, keyframe_every: int = 3
         encoder = av.CodecContext.create("libvpx", "w")
         encoder.width, encoder.height, encoder.pix_fmt = width, height, "yuv420p"
         encoder.time_base = VIDEO_CLOCK
-        encoder.bit_rate = bitrate
-        encoder.gop_size = keyframe_every
-        # Real-time settings, like a browser: no look-ahead, so no hidden alt-ref frames.
-        encoder.options = {"deadline": "realtime", "cpu-used": "8", "lag-in-frames": "0", "auto-alt-ref": "0"}
+        encoder.bit_rate = BITRATE
+        encoder.gop_size = KEYFRAME_EVERY
+        encoder.options = dict(ENCODING)
         first: float | None = None
         step = 1 / float(stream.average_rate or 30)
         for frame in container.decode(stream):
@@ -68,6 +86,26 @@ def encode_clip(path: Path, *, bitrate: int = 2_000_000, keyframe_every: int = 3
         packets += [(bytes(p), float((p.pts or 0) * VIDEO_CLOCK)) for p in encoder.encode(None)]
     duration = packets[-1][1] + step
     return EncodedClip(tuple(packets), duration, width, height)
+
+
+def _dump(clip: EncodedClip) -> bytes:
+    index = {
+        "width": clip.width,
+        "height": clip.height,
+        "duration_s": clip.duration_s,
+        "packets": [(len(data), seconds) for data, seconds in clip.packets],
+    }
+    return json.dumps(index).encode() + b"\n" + b"".join(data for data, _ in clip.packets)
+
+
+def _load(blob: bytes) -> EncodedClip:
+    header, _, body = blob.partition(b"\n")
+    index = json.loads(header)
+    packets, at = [], 0
+    for size, seconds in index["packets"]:
+        packets.append((body[at : at + size], float(seconds)))
+        at += size
+    return EncodedClip(tuple(packets), index["duration_s"], index["width"], index["height"])
 
 
 class ClipTrack(MediaStreamTrack):
@@ -178,15 +216,15 @@ async def final_verdict(http: aiohttp.ClientSession, url: str) -> tuple[dict[str
     raise AssertionError("the events stream ended without a verdict")
 
 
-async def _main(url: str, clip: Path) -> None:
+async def _main(url: str, clip: Path, cache_dir: Path | None) -> None:
     from tests.support import loopback_ice
 
     loopback_ice.install()
     async with aiohttp.ClientSession() as http:
-        publication = await publish(http, url, ClipTrack(encode_clip(clip)))
+        publication = await publish(http, url, ClipTrack(encode_clip(clip, cache_dir=cache_dir)))
         print(publication.url, flush=True)
         await asyncio.sleep(3600)  # until killed
 
 
 if __name__ == "__main__":
-    asyncio.run(_main(sys.argv[1], Path(sys.argv[2])))
+    asyncio.run(_main(sys.argv[1], Path(sys.argv[2]), Path(sys.argv[3]) if len(sys.argv) > 3 else None))
