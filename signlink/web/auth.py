@@ -179,7 +179,8 @@ async def auth_middleware(request: web.Request, handler: Handler[web.StreamRespo
             if unsafe and request.path not in _CSRF_EXEMPT:
                 await _check_csrf(request, auth.session)
     response = await handler(request)
-    if stale and not response.prepared:
+    # Forget a dead cookie, unless this very response (a login) sets a new one.
+    if stale and not response.prepared and cookie_name(settings) not in response.cookies:
         clear_session_cookie(response, settings)
     return response
 

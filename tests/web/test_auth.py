@@ -126,6 +126,20 @@ async def test_login_rotates_the_session(client: Client, settings: Settings, red
     assert await store.session(second) is not None
 
 
+async def test_a_dead_session_cookie_is_cleared_and_login_still_works(
+    client: Client, settings: Settings, redis: Redis
+) -> None:
+    await add_account(settings, redis)
+    client.session.cookie_jar.update_cookies({COOKIE: "expired-or-made-up"})
+    response = await client.get("/login")
+    assert set_cookie(response.headers, COOKIE)[COOKIE].value == ""  # told to forget it
+    client.session.cookie_jar.update_cookies({COOKIE: "expired-or-made-up"})
+    response = await login(client)
+    assert response.status == 303
+    assert set_cookie(response.headers, COOKIE)[COOKIE].value not in ("", "expired-or-made-up")
+    assert (await client.get("/test/agent")).status == 200
+
+
 async def test_disabled_account_cannot_log_in_and_is_logged_out(
     client: Client, settings: Settings, redis: Redis
 ) -> None:
