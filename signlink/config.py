@@ -76,7 +76,16 @@ class Settings:
     max_missed_offers: int = _setting(2, int, doc="consecutive missed offers before an agent goes away")
     heartbeat_grace_s: float = _setting(30.0, float, doc="a silent customer keeps their place this long")
     aging_points_per_min: float = _setting(
-        1.0, float, doc="priority a waiting ticket gains per minute (within its class)"
+        1.0, float, doc="priority a waiting ticket gains per minute (the first class stays above all)"
+    )
+    class_gap_points: float = _setting(
+        10.0, float, doc="priority points between adjacent classes below the first (docs/queue.md)"
+    )
+    offer_retry_s: float = _setting(5.0, float, doc="after a missed offer, the agent's next offer waits this")
+    queue_events_maxlen: int = _setting(100_000, int, doc="queue events kept in the Redis stream (about)")
+    finished_ticket_keep_s: int = _setting(3600, int, doc="ended/abandoned tickets stay readable this long")
+    sweep_interval_s: float = _setting(
+        1.0, float, doc="how often each process expires due offers and silent customers"
     )
     # Sessions and security
     session_secret: str = _setting("", doc="secret for signed cookies; empty: random per start")
@@ -127,6 +136,11 @@ class Settings:
         for name in ("sign_languages", "topics", "priority_classes"):
             if not getattr(self, name):
                 raise ConfigError(f"SIGNLINK_{name.upper()} must list at least one value")
+        for name in ("aging_points_per_min", "class_gap_points", "offer_retry_s", "heartbeat_grace_s"):
+            if getattr(self, name) < 0:
+                raise ConfigError(f"SIGNLINK_{name.upper()} must not be negative")
+        if "emergency" in self.priority_classes and self.priority_classes[0] != "emergency":
+            raise ConfigError("SIGNLINK_PRIORITY_CLASSES: emergency must come first (it goes above all)")
 
     def replace(self, **changes: Any) -> Settings:
         """A copy with some fields changed (tests use this)."""

@@ -12,6 +12,8 @@ from aiohttp import web
 from redis.asyncio import Redis
 
 from signlink.config import Settings
+from signlink.queue.store import QueueStore
+from signlink.queue.sweeper import Sweeper
 from signlink.web import auth, check_api, keys, routes
 from signlink.web.health import Health
 from signlink.web.middleware import error_middleware, security_headers
@@ -55,6 +57,17 @@ async def _redis_ctx(app: web.Application) -> AsyncIterator[None]:
     await redis.aclose()
 
 
+async def _queue_ctx(app: web.Application) -> AsyncIterator[None]:
+    # The queue store on the app's Redis, and this process's sweeper (expires what any process made).
+    settings = app[keys.SETTINGS]
+    store = QueueStore(app[keys.REDIS], settings)
+    app[keys.QUEUE] = store
+    sweeper = Sweeper(store, settings.sweep_interval_s)
+    sweeper.start()
+    yield
+    await sweeper.stop()
+
+
 def create_app(settings: Settings) -> web.Application:
     """Build the application. `settings.redis_url` must already point at a Redis."""
     app = web.Application(middlewares=[error_middleware, security_headers], client_max_size=1024**2)
@@ -62,6 +75,7 @@ def create_app(settings: Settings) -> web.Application:
     app[keys.TEMPLATES] = _templates()
     app[keys.HEALTH] = Health()
     app.cleanup_ctx.append(_redis_ctx)
+    app.cleanup_ctx.append(_queue_ctx)
     app.cleanup_ctx.append(check_api.check_service_ctx)
     app.on_shutdown.append(check_api.end_checks_on_shutdown)
     auth.setup(app)

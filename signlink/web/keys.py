@@ -12,6 +12,7 @@ from signlink.config import Settings
 
 if TYPE_CHECKING:
     from signlink.accounts import AccountStore, Passwords
+    from signlink.queue.store import QueueStore
     from signlink.records.verdicts import VerdictStore
     from signlink.signaling.check_service import CheckService
     from signlink.web.health import Health
@@ -24,3 +25,4 @@ ACCOUNTS: web.AppKey[AccountStore] = web.AppKey("accounts")
 PASSWORDS: web.AppKey[Passwords] = web.AppKey("passwords")
 CHECKS: web.AppKey[CheckService] = web.AppKey("checks")
 VERDICTS: web.AppKey[VerdictStore] = web.AppKey("verdicts")
+QUEUE: web.AppKey[QueueStore] = web.AppKey("queue")

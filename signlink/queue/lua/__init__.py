@@ -1,0 +1,1 @@
+"""The queue's Lua scripts (loaded by signlink/queue/scripts.py)."""

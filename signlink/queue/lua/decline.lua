@@ -1,0 +1,9 @@
+-- decline: ARGV 5 agent id, 6 offer id. The ticket goes back to its place; the agent has missed one.
+-- A decline after the deadline counts as expired.
+local agent_id, offer_id = ARGV[5], ARGV[6]
+local offer = load(K_OFFERS, offer_id)
+if not offer then return offer_gone(offer_id) end
+if offer.agent ~= agent_id then return fail('forbidden', 'offer ' .. offer_id .. ' is not for agent ' .. agent_id) end
+local outcome = NOW >= offer.deadline and 'expired' or 'declined'
+local agent = missed(offer, outcome)
+return done({agent = agent, outcome = outcome})

@@ -1,0 +1,16 @@
+-- heartbeat (customer): ARGV 5 ticket id. Within the grace the place is kept; after it the ticket is
+-- abandoned now (the sweeper would have done the same) and the caller is told.
+local ticket = load(K_TICKETS, ARGV[5])
+if not ticket then return fail('not_found', 'no ticket ' .. ARGV[5]) end
+if ticket.state == 'waiting' or ticket.state == 'offered' then
+  local seen = tonumber(redis.call('ZSCORE', K_TICKET_SEEN, ticket.id))
+  if seen and NOW - seen > GRACE then
+    abandon(ticket, 'timeout')
+    return fail('closed', 'ticket ' .. ticket.id .. ' was given up after ' .. GRACE .. ' s without a heartbeat',
+      {ticket = ticket})
+  end
+  redis.call('ZADD', K_TICKET_SEEN, NOW, ticket.id)
+elseif ticket.state ~= 'in_call' then
+  return fail('closed', 'ticket ' .. ticket.id .. ' has ' .. ticket.state, {ticket = ticket})
+end
+return done({ticket = ticket})
