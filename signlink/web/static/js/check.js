@@ -64,9 +64,9 @@ function statusText() {
     case "failed":
       return failing ? t("state.failed_announce", { items: failing }) : t("state.failed");
     case "problem":
-      return t(model.problem.text);
+      return t(model.problem.title); // the explanation is right beside it, and gets the focus
     case "busy":
-      return t("state.busy", { seconds: model.busySeconds });
+      return t("state.busy");
     case "done":
       return doneText();
     default:
@@ -80,7 +80,38 @@ function doneText() {
 
 // ---- rendering: everything the page shows comes from `model` (so a language switch just re-renders) ----
 
+const SVG = "http://www.w3.org/2000/svg";
+
+function icon(name) {
+  const svg = document.createElementNS(SVG, "svg");
+  svg.setAttribute("class", "icon");
+  svg.setAttribute("aria-hidden", "true");
+  svg.setAttribute("focusable", "false");
+  const use = document.createElementNS(SVG, "use");
+  use.setAttribute("href", `/static/img/icons.svg#${name}`);
+  svg.append(use);
+  return svg;
+}
+
+// What to fix, in the server's words, right under the video (on a phone the checklist is far below).
+function renderFixList() {
+  const failing = (model.criteria || []).filter((c) => c.status === "fail" && rows.has(c.criterion));
+  const messages = [...new Set(failing.map((c) => pick(c.message) || t(`crit.${c.criterion}`)))];
+  for (const list of root.querySelectorAll("[data-fix-list]")) {
+    const items = messages.map((text) => {
+      const li = document.createElement("li");
+      const span = document.createElement("span");
+      span.textContent = text;
+      li.append(icon("fail"), span);
+      return li;
+    });
+    list.replaceChildren(...items);
+    list.hidden = items.length === 0;
+  }
+}
+
 function renderChecklist() {
+  renderFixList();
   const seen = new Set();
   for (const c of model.criteria || []) {
     const row = rows.get(c.criterion);
@@ -94,7 +125,7 @@ function renderChecklist() {
   for (const [name, row] of rows) {
     if (model.criteria && !seen.has(name)) row.hidden = true; // the server does not check this one
     if (!model.criteria) {
-      const status = ["camera", "connecting"].includes(model.state) ? "pending" : "idle";
+      const status = ["camera", "connecting", "checking"].includes(model.state) ? "pending" : "idle";
       row.hidden = false;
       row.dataset.status = status;
       row.querySelector(".status-word").textContent = status === "idle" ? "" : t("status.pending");
@@ -108,14 +139,17 @@ function render() {
   const panel = PANEL_OF[model.state] || model.state;
   for (const el of root.querySelectorAll("[data-panel]")) el.hidden = el.dataset.panel !== panel;
   document.getElementById("anyway").hidden = !model.anyway;
-  document.getElementById("failed-body").textContent = t(
-    model.outcome === "timed_out" ? "state.timed_out_body" : "state.failed_body",
-  );
+  const bodyKey = !failingLabels().length
+    ? "state.failed_generic"
+    : model.outcome === "timed_out"
+      ? "state.timed_out_body"
+      : "state.failed_body";
+  document.getElementById("failed-body").textContent = t(bodyKey);
   if (model.problem) {
     document.getElementById("problem-title").textContent = t(model.problem.title);
     document.getElementById("problem-text").textContent = t(model.problem.text);
   }
-  document.getElementById("busy-text").textContent = t("state.busy", { seconds: model.busySeconds });
+  document.getElementById("busy-text").textContent = t("state.busy_retry", { seconds: model.busySeconds });
   document.getElementById("done-text").textContent = doneText();
   document.getElementById("placeholder").hidden = Boolean(video.srcObject);
   renderChecklist();
@@ -123,7 +157,8 @@ function render() {
 }
 
 function setState(state, changes = {}) {
-  const hadFocus = root.contains(document.activeElement);
+  const main = document.getElementById("main");
+  const hadFocus = main.contains(document.activeElement) || document.activeElement === document.body;
   Object.assign(model, changes, { state });
   render();
   announce(statusText());
@@ -131,7 +166,7 @@ function setState(state, changes = {}) {
   const active = document.activeElement;
   if (hadFocus && (active === document.body || !active.checkVisibility())) {
     const title = root.querySelector(`[data-panel="${PANEL_OF[state] || state}"] .result-title`);
-    (title || document.getElementById("main")).focus();
+    (title || main).focus();
   }
 }
 
@@ -192,7 +227,7 @@ function keepAlive() {
 }
 
 function onFeedback(data) {
-  if (model.state !== "checking") return;
+  if (model.state !== "checking" || !Array.isArray(data.criteria)) return; // no frame analysed yet
   model.criteria = data.criteria;
   renderChecklist();
   announce(statusText(), { throttle: true });
@@ -208,6 +243,10 @@ function onVerdict(data) {
     // Nobody is locked out: after a second failure (or a time-out) they may go on regardless.
     const anyway = model.anyway || failures >= 2 || data.outcome === "timed_out";
     setState("failed", { ...changes, failures, anyway });
+  } else {
+    // ended_by_client (the video stopped reaching the server) or interrupted (server restart):
+    // the page did not ask for it, so offer to try again.
+    networkProblem(new Error(`check ended: ${data.outcome} (${data.reason})`));
   }
 }
 
@@ -233,16 +272,31 @@ function listen(location) {
   });
 }
 
+// The server is full: say so once, count down visibly (not announced), then try again by itself.
+function waitAndRetry(seconds) {
+  const until = Date.now() + seconds * 1000;
+  setState("busy", { busySeconds: seconds });
+  retryTimer = setInterval(() => {
+    const left = Math.ceil((until - Date.now()) / 1000);
+    if (left > 0) {
+      model.busySeconds = left;
+      document.getElementById("busy-text").textContent = t("state.busy_retry", { seconds: left });
+      return;
+    }
+    clearInterval(retryTimer);
+    connect();
+  }, 1000);
+}
+
 async function connect() {
-  clearTimeout(retryTimer);
+  clearInterval(retryTimer);
   setState("connecting", { criteria: null });
   let published;
   try {
     published = await publish(stream, { endpoint: "/api/checks", iceServers });
   } catch (err) {
     if (err instanceof Busy) {
-      setState("busy", { busySeconds: err.retryAfterS });
-      retryTimer = setTimeout(connect, err.retryAfterS * 1000);
+      waitAndRetry(err.retryAfterS);
       return;
     }
     networkProblem(err);
@@ -285,6 +339,10 @@ function goOn(verdictId) {
 
 async function continueAnyway() {
   const id = model.verdictId;
+  if (!id) {
+    goOn("none"); // the verdict could not be recorded: nothing to mark
+    return;
+  }
   try {
     const response = await fetch(`/api/verdicts/${encodeURIComponent(id)}/continue`, { method: "POST" });
     if (!response.ok) console.warn("recording 'continued anyway' failed:", response.status);
@@ -303,7 +361,7 @@ function on(id, fn) {
 on("start", startCheck);
 on("retry", startCheck);
 on("retry-problem", startCheck);
-on("continue", () => goOn(model.verdictId));
+on("continue", () => goOn(model.verdictId || "none"));
 on("continue-anyway", continueAnyway);
 on("continue-without", () => goOn("none"));
 onLocaleChange(() => {

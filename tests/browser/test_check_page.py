@@ -1,0 +1,270 @@
+"""The camera check page in real Chromium with a fake camera, against the real server and analyser."""
+
+from __future__ import annotations
+
+import re
+from pathlib import Path
+
+import pytest
+from playwright.async_api import Browser, Locator, Page, ViewportSize, expect
+
+from signlink.config import Settings
+from signlink.web import i18n
+from tests.support.browser import FakeCameras, Launch, PageWatch, Serve, Shots, run_axe
+
+pytestmark = pytest.mark.browser
+
+# A woman facing the camera waving: hands in most frames (media/MANIFEST.tsv).
+HANDS_CLIP = "videos/pose_webcam_woman_wave_2s.mp4"
+# A person far away in a room: no hand big enough to detect.
+NO_HANDS_CLIP = "videos/tfjs_person_far_in_room_4s.mp4"
+CHECK_MS = 60_000  # ms: generous, the machine is shared; the server's own timeout ends a check sooner
+PHONE: ViewportSize = {"width": 390, "height": 844}
+
+
+@pytest.fixture
+def shots() -> Shots:
+    return Shots.from_env()
+
+
+@pytest.fixture
+def hands_camera(fake_cameras: FakeCameras, media: Path) -> Path:
+    return fake_cameras.make(media / HANDS_CLIP, seconds=2)
+
+
+@pytest.fixture
+def no_hands_camera(fake_cameras: FakeCameras, media: Path) -> Path:
+    return fake_cameras.make(media / NO_HANDS_CLIP, seconds=2)
+
+
+async def open_check(
+    browser: Browser, url: str, *, viewport: ViewportSize | None = None, scale: float | None = None
+) -> tuple[Page, PageWatch]:
+    context = await browser.new_context(viewport=viewport, device_scale_factor=scale)
+    page = await context.new_page()
+    watch = PageWatch.attach(page)
+    await page.goto(url)
+    return page, watch
+
+
+async def wait_for_state(page: Page, value: str | re.Pattern[str]) -> None:
+    await expect(page.locator("#check")).to_have_attribute("data-state", value, timeout=CHECK_MS)
+
+
+def row(page: Page, criterion: str) -> Locator:
+    return page.locator(f'.criterion[data-criterion="{criterion}"]')
+
+
+async def test_hands_in_view_reach_passed_and_continue_goes_to_next(
+    launch: Launch, serve: Serve, settings: Settings, hands_camera: Path, shots: Shots
+) -> None:
+    base = await serve(settings)
+    browser = await launch(hands_camera)
+    page, watch = await open_check(browser, f"{base}/check?next=/after?ticket=7")
+    await shots.take(page, "check-idle")
+    await page.click("#start")
+    await wait_for_state(page, "passed")
+    await expect(page.locator("#status")).to_have_text(i18n.translate("en", "state.passed_announce"))
+    await expect(row(page, "hands")).to_have_attribute("data-status", "pass")
+    await expect(page.locator("#continue")).to_be_visible()
+    settings_of_track = await page.evaluate(
+        "() => { const t = document.getElementById('preview').srcObject.getVideoTracks()[0];"
+        " return {hint: t.contentHint, w: t.getSettings().width, h: t.getSettings().height}; }"
+    )
+    assert settings_of_track == {"hint": "motion", "w": 640, "h": 480}
+    await shots.take(page, "check-passed")
+    assert watch.errors == [], watch.errors
+    await page.click("#continue")
+    await page.wait_for_url(re.compile(r"/after\?ticket=7&verdict=[^&]+$"))  # (/after is a 404 here)
+    verdict_id = page.url.rsplit("verdict=", 1)[1]
+    response = await page.request.get(f"{base}/api/verdicts/{verdict_id}")
+    assert (await response.json())["passed"] is True
+
+
+async def test_no_hands_fail_then_continue_anyway_is_recorded(
+    launch: Launch, serve: Serve, settings: Settings, no_hands_camera: Path, shots: Shots
+) -> None:
+    base = await serve(settings.replace(check_timeout_s=4.0))
+    browser = await launch(no_hands_camera)
+    page, watch = await open_check(browser, f"{base}/check")
+    await page.click("#start")
+    await expect(row(page, "hands")).to_have_attribute("data-status", "fail", timeout=CHECK_MS)
+    await wait_for_state(page, "failed")
+    hands = row(page, "hands")
+    await expect(hands.locator(".crit-message")).not_to_be_empty()
+    await expect(hands.locator(".status-word")).to_have_text(i18n.translate("en", "status.fail"))
+    # What to fix is also said right under the video, in the server's words.
+    hands_message = await hands.locator(".crit-message").inner_text()
+    await expect(page.locator('[data-panel="failed"] .fix-list')).to_contain_text(hands_message)
+    await shots.take(page, "check-failed")
+
+    # The server's message follows the language switch, without a new check.
+    await page.click('a[data-lang="zh-CN"]')
+    await expect(hands.locator(".crit-message")).to_have_text(re.compile(r"[\u4e00-\u9fff]"))
+    await wait_for_state(page, "failed")
+    await shots.take(page, "check-failed-zh-CN")
+    await page.click('a[data-lang="en"]')
+
+    # A time-out is already a repeated failure: "Continue anyway" is offered; a second failure too.
+    await expect(page.locator("#continue-anyway")).to_be_visible()
+    await page.click("#retry")
+    await wait_for_state(page, "checking")
+    await wait_for_state(page, "failed")
+    await expect(page.locator("#continue-anyway")).to_be_visible()
+    await page.click("#continue-anyway")
+    await wait_for_state(page, "done")
+    done = await page.locator("#done-text").inner_text()
+    verdict_id = done.rsplit(" ", 1)[1]
+    response = await page.request.get(f"{base}/api/verdicts/{verdict_id}")
+    assert response.ok
+    record = await response.json()
+    assert record["passed"] is False
+    assert record["continued_despite_failure"] is True
+    await shots.take(page, "check-continued-anyway")
+    assert watch.errors == [], watch.errors
+
+
+def zh(key: str) -> str:
+    return i18n.translate("zh-CN", key)
+
+
+async def test_language_switch_to_chinese_keeps_the_running_check_and_is_remembered(
+    launch: Launch, serve: Serve, settings: Settings, hands_camera: Path, shots: Shots
+) -> None:
+    base = await serve(settings)
+    browser = await launch(hands_camera)
+    page, watch = await open_check(browser, f"{base}/check?next=/after")
+    await page.click("#start")
+    await wait_for_state(page, re.compile("connecting|checking|passed"))
+    await page.click('a[data-lang="zh-CN"]')  # no reload: the check goes on
+    await expect(page.locator("html")).to_have_attribute("lang", "zh-CN")
+    await expect(page.locator("h1")).to_have_text(zh("check.title"))
+    await wait_for_state(page, "passed")
+    await expect(page.locator("#status")).to_have_text(zh("state.passed_announce"))
+    await expect(row(page, "hands").locator(".status-word")).to_have_text(zh("status.pass"))
+    await expect(page.locator("#continue")).to_have_text(zh("btn.continue"))
+    assert zh("check.title") in await page.title()
+    assert "lang=zh-CN" in page.url
+    assert "next=%2Fafter" in page.url  # the switch keeps the other parameters
+    await shots.take(page, "check-passed-zh-CN")
+    cookies = {c["name"]: c["value"] for c in await page.context.cookies()}
+    assert cookies[i18n.COOKIE] == "zh-CN"
+    # The next visit, without ?lang=, is in Chinese too: the server reads the cookie.
+    await page.goto(f"{base}/help")
+    await expect(page.locator("html")).to_have_attribute("lang", "zh-CN")
+    await expect(page.locator("h1")).to_have_text(zh("help.title"))
+    await shots.take(page, "help-zh-CN")
+    assert watch.errors == [], watch.errors
+
+
+async def test_axe_finds_no_serious_violation_on_check_and_help(
+    launch: Launch, serve: Serve, settings: Settings, hands_camera: Path, shots: Shots
+) -> None:
+    base = await serve(settings)
+    browser = await launch(hands_camera)
+    page, watch = await open_check(browser, f"{base}/help")
+    await shots.take(page, "help")
+    for path in ("/help", "/help?lang=zh-CN", "/check?lang=zh-CN", "/check?lang=en"):
+        await page.goto(f"{base}{path}")
+        assert await run_axe(page) == [], path
+    await page.click("#start")
+    await wait_for_state(page, "passed")
+    assert await run_axe(page) == [], "check, passed"
+    # The runner does see violations (the CSP did not keep axe out): an image without a text.
+    await page.evaluate("document.querySelector('h1').append(document.createElement('img'))")
+    assert [v["id"] for v in await run_axe(page)] == ["image-alt"]
+    assert watch.errors == [], watch.errors
+
+
+async def test_phone_size_failed_check_fits_the_screen_and_passes_axe(
+    launch: Launch, serve: Serve, settings: Settings, no_hands_camera: Path, shots: Shots
+) -> None:
+    base = await serve(settings.replace(check_timeout_s=3.0))
+    browser = await launch(no_hands_camera)
+    page, watch = await open_check(browser, f"{base}/check", viewport=PHONE, scale=2)
+    await shots.take(page, "phone-idle")
+    await page.click("#start")
+    await wait_for_state(page, "failed")
+    assert await page.evaluate("document.documentElement.scrollWidth") <= PHONE["width"]
+    for button in ("#retry", "#continue-anyway"):
+        box = await page.locator(button).bounding_box()
+        assert box is not None
+        assert box["x"] >= 0
+        assert box["x"] + box["width"] <= PHONE["width"]
+        assert box["height"] >= 44  # a comfortable touch target
+    assert await run_axe(page) == []
+    await shots.take(page, "phone-failed")
+    assert watch.errors == [], watch.errors
+
+
+async def test_keyboard_alone_starts_the_check_and_continues(
+    launch: Launch, serve: Serve, settings: Settings, hands_camera: Path
+) -> None:
+    base = await serve(settings)
+    browser = await launch(hands_camera)
+    page, watch = await open_check(browser, f"{base}/check")
+    for _ in range(15):
+        await page.keyboard.press("Tab")
+        if await page.evaluate("document.activeElement.id") == "start":
+            break
+    else:
+        pytest.fail("Tab never reached the start button")
+    outline = await page.evaluate(
+        "() => { const s = getComputedStyle(document.activeElement);"
+        " return [s.outlineStyle, s.outlineWidth]; }"
+    )
+    assert outline[0] != "none"
+    assert float(outline[1].removesuffix("px")) >= 2  # a visible focus ring
+    await page.keyboard.press("Enter")
+    await wait_for_state(page, "passed")
+    # Focus went to the result, so the next Tab is the Continue button.
+    await page.keyboard.press("Tab")
+    assert await page.evaluate("document.activeElement.id") == "continue"
+    await page.keyboard.press("Enter")
+    await wait_for_state(page, "done")
+    await expect(page.locator("#done-text")).to_contain_text(i18n.translate("en", "state.done_ref", id=""))
+    assert watch.errors == [], watch.errors
+
+
+async def test_blocked_camera_is_explained_and_the_customer_can_go_on(
+    launch: Launch, serve: Serve, settings: Settings, hands_camera: Path, shots: Shots
+) -> None:
+    base = await serve(settings)
+    browser = await launch(hands_camera, grant_camera=False)
+    page, watch = await open_check(browser, f"{base}/check?next=/after")
+    await page.click("#start")
+    await wait_for_state(page, "problem")
+    await expect(page.locator("#problem-text")).to_have_text(i18n.translate("en", "camera.denied"))
+    await shots.take(page, "check-camera-blocked")
+    assert watch.errors == [], watch.errors
+    await page.click("#continue-without")
+    await page.wait_for_url(re.compile(r"/after\?verdict=none$"))
+
+
+async def test_no_camera_is_explained(launch: Launch, serve: Serve, settings: Settings) -> None:
+    base = await serve(settings)
+    browser = await launch(None)
+    page, watch = await open_check(browser, f"{base}/check")
+    await page.click("#start")
+    await wait_for_state(page, "problem")
+    await expect(page.locator("#problem-text")).to_have_text(i18n.translate("en", "camera.missing"))
+    await expect(page.locator("#continue-without")).to_be_visible()
+    assert watch.errors == [], watch.errors
+
+
+async def test_a_full_server_says_so_and_the_page_retries_by_itself(
+    launch: Launch, serve: Serve, settings: Settings, no_hands_camera: Path, shots: Shots
+) -> None:
+    base = await serve(settings.replace(check_max_concurrent=1, check_timeout_s=4.0))
+    browser = await launch(no_hands_camera)
+    first, _ = await open_check(browser, f"{base}/check")
+    await first.click("#start")
+    await wait_for_state(first, "checking")
+    second, watch = await open_check(browser, f"{base}/check")
+    await second.click("#start")
+    await wait_for_state(second, "busy")
+    await expect(second.locator("#busy-text")).to_have_text(re.compile(r"\d+ seconds"))
+    await shots.take(second, "check-busy")
+    # The first check ends by its time-out; the second page then gets the slot without a click.
+    await wait_for_state(second, "checking")
+    assert [e for e in watch.errors if "503" not in e] == [], watch.errors
