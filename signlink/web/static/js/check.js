@@ -50,8 +50,9 @@ function announce(text, { throttle = false } = {}) {
 }
 
 function failingLabels() {
-  if (!model.criteria) return [];
-  return model.criteria.filter((c) => c.status === "fail" && rows.has(c.criterion)).map((c) => t(`crit.${c.criterion}`));
+  return [...rows.values()]
+    .filter((row) => !row.hidden && row.dataset.status === "fail")
+    .map((row) => t(`crit.${row.dataset.criterion}`));
 }
 
 function statusText() {
@@ -93,49 +94,71 @@ function icon(name) {
   return svg;
 }
 
+// A row shows a new status only after the old one has been up this long, so a criterion that
+// flips between frames cannot make the list blink (WCAG 2.3.1); the final verdict shows at once.
+const STATUS_HOLD_MS = 1000;
+const shown = new Map(); // criterion -> {status, at}
+
+function shownStatus(c, now, force) {
+  const before = shown.get(c.criterion);
+  if (force || !before || before.status === c.status || now - before.at >= STATUS_HOLD_MS) {
+    if (!before || before.status !== c.status) shown.set(c.criterion, { status: c.status, at: now });
+    return c.status;
+  }
+  return before.status;
+}
+
 // What to fix, in the server's words, right under the video (on a phone the checklist is far below).
-function renderFixList() {
-  const failing = (model.criteria || []).filter((c) => c.status === "fail" && rows.has(c.criterion));
-  const messages = [...new Set(failing.map((c) => pick(c.message) || t(`crit.${c.criterion}`)))];
+function renderFixList(messages) {
   for (const list of root.querySelectorAll("[data-fix-list]")) {
-    const items = messages.map((text) => {
-      const li = document.createElement("li");
-      const span = document.createElement("span");
-      span.textContent = text;
-      li.append(icon("fail"), span);
-      return li;
-    });
-    list.replaceChildren(...items);
-    list.hidden = items.length === 0;
+    if (list.dataset.shown === messages.join("\n")) continue;
+    list.dataset.shown = messages.join("\n");
+    list.replaceChildren(
+      ...messages.map((text) => {
+        const li = document.createElement("li");
+        const span = document.createElement("span");
+        span.textContent = text;
+        li.append(icon("fail"), span);
+        return li;
+      }),
+    );
+    list.hidden = messages.length === 0;
   }
 }
 
-function renderChecklist() {
-  renderFixList();
+function renderChecklist({ force = false } = {}) {
+  const now = Date.now();
   const seen = new Set();
+  const fixes = [];
   for (const c of model.criteria || []) {
     const row = rows.get(c.criterion);
     if (!row) continue;
     seen.add(c.criterion);
+    const status = shownStatus(c, now, force);
+    const message = status === "fail" ? pick(c.message) : "";
     row.hidden = false;
-    row.dataset.status = c.status;
-    row.querySelector(".status-word").textContent = t(`status.${c.status}`);
-    row.querySelector(".crit-message").textContent = c.status === "fail" ? pick(c.message) : "";
+    row.dataset.status = status;
+    row.querySelector(".status-word").textContent = t(`status.${status}`);
+    row.querySelector(".crit-message").textContent = message;
+    if (status === "fail") fixes.push(message || t(`crit.${c.criterion}`));
   }
   for (const [name, row] of rows) {
     if (model.criteria && !seen.has(name)) row.hidden = true; // the server does not check this one
     if (!model.criteria) {
       const status = ["camera", "connecting", "checking"].includes(model.state) ? "pending" : "idle";
+      shown.delete(name);
       row.hidden = false;
       row.dataset.status = status;
       row.querySelector(".status-word").textContent = status === "idle" ? "" : t("status.pending");
       row.querySelector(".crit-message").textContent = "";
     }
   }
+  renderFixList([...new Set(fixes)]);
 }
 
 function render() {
   root.dataset.state = model.state;
+  renderChecklist({ force: model.state === "passed" || model.state === "failed" });
   const panel = PANEL_OF[model.state] || model.state;
   for (const el of root.querySelectorAll("[data-panel]")) el.hidden = el.dataset.panel !== panel;
   document.getElementById("anyway").hidden = !model.anyway;
@@ -152,7 +175,6 @@ function render() {
   document.getElementById("busy-text").textContent = t("state.busy_retry", { seconds: model.busySeconds });
   document.getElementById("done-text").textContent = doneText();
   document.getElementById("placeholder").hidden = Boolean(video.srcObject);
-  renderChecklist();
   document.title = `${t("check.title")} · ${t("app.name")}`;
 }
 
