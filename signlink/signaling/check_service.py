@@ -73,6 +73,8 @@ class CheckService:
         self._finished: dict[str, tuple[float, CheckSession]] = {}
         self._tasks: dict[str, asyncio.Task[None]] = {}
         self._closing = False
+        # Benchmarks turn this off to keep good-video checks analysing (sustained load).
+        self.end_on_pass = True
 
     @classmethod
     def from_settings(cls, settings: Settings, recorder: VerdictRecorder) -> CheckService:
@@ -82,6 +84,7 @@ class CheckService:
             ice_servers=ice_servers(settings),
             analyser_factory=analyser_factory(settings),
             recorder=recorder,
+            workers=ANALYSIS_WORKERS,
         )
 
     @property
@@ -112,6 +115,7 @@ class CheckService:
             executor=self._executor,
             recorder=self._recorder,
             release=self._release,
+            end_on_pass=self.end_on_pass,
         )
         self._live[check_id] = session  # the slot is taken before the first await
         try:

@@ -115,8 +115,10 @@ class CheckSession:
         executor: Executor,
         recorder: VerdictRecorder,
         release: Callable[[str], None],
+        end_on_pass: bool = True,
     ) -> None:
         self.id = check_id
+        self.end_on_pass = end_on_pass
         self.timeout_s = timeout_s
         self._executor = executor
         self._recorder = recorder
@@ -295,7 +297,7 @@ class CheckSession:
         verdict = job.result()
         self._latest = verdict
         self.frames_analysed += 1
-        if verdict.complete and verdict.passed and self._passing is None:
+        if self.end_on_pass and verdict.complete and verdict.passed and self._passing is None:
             self._passing = verdict
             self.stop(Outcome.PASSED, "a complete passing verdict")
 

@@ -5,8 +5,9 @@ monotonic timestamps and paced at the clip's real rate. Sending pre-encoded pack
 publisher cheap: in a browser the encoding happens on the customer's machine, and a benchmark of
 the server should not pay for it.
 
-Run as a module (`python -m tests.signaling.whip_client URL CLIP [CACHE_DIR]`) it publishes from its
-own process and prints the Location: a test can then kill -9 it, like a browser that vanishes.
+Run as a module (`python -m tests.signaling.whip_client URL CLIP [CACHE_DIR [COUNT]]`) it publishes
+from its own process and prints each check's URL: a test can then kill -9 it, like a browser that
+vanishes; a benchmark uses it as a load generator beside the server.
 """
 
 from __future__ import annotations
@@ -216,15 +217,21 @@ async def final_verdict(http: aiohttp.ClientSession, url: str) -> tuple[dict[str
     raise AssertionError("the events stream ended without a verdict")
 
 
-async def _main(url: str, clip: Path, cache_dir: Path | None) -> None:
+async def _main(args: list[str]) -> None:
+    """URL CLIP [CACHE_DIR [COUNT]]: publish COUNT streams, print one check URL per line, wait."""
     from tests.support import loopback_ice
 
     loopback_ice.install()
+    url, clip_path = args[0], Path(args[1])
+    cache_dir = Path(args[2]) if len(args) > 2 else None
+    count = int(args[3]) if len(args) > 3 else 1
+    clip = encode_clip(clip_path, cache_dir=cache_dir)
     async with aiohttp.ClientSession() as http:
-        publication = await publish(http, url, ClipTrack(encode_clip(clip, cache_dir=cache_dir)))
-        print(publication.url, flush=True)
+        publications = await asyncio.gather(*(publish(http, url, ClipTrack(clip)) for _ in range(count)))
+        for publication in publications:
+            print(publication.url, flush=True)
         await asyncio.sleep(3600)  # until killed
 
 
 if __name__ == "__main__":
-    asyncio.run(_main(sys.argv[1], Path(sys.argv[2]), Path(sys.argv[3]) if len(sys.argv) > 3 else None))
+    asyncio.run(_main(sys.argv[1:]))
