@@ -7,6 +7,7 @@ import contextlib
 import logging
 import sys
 from collections.abc import Sequence
+from pathlib import Path
 
 from signlink import modelfiles
 from signlink.accounts import command as user_command
@@ -57,12 +58,39 @@ def _models(settings: Settings, action: str) -> int:
     return 0
 
 
+def _check(settings: Settings, video: Path, as_json: bool) -> int:
+    """Run the live check's analyser over a video file: 0 passed, 1 failed (2: unreadable, via main)."""
+    import json
+
+    from signlink.quality.summary import describe
+    from signlink.quality.videofile import check_file
+
+    hand_model, face_model = modelfiles.verify(settings.model_dir)
+    result = check_file(
+        video,
+        hand_model,
+        face_model,
+        window_s=settings.check_window_s,
+        analysis_fps=settings.check_analysis_fps,
+    )
+    verdict = result.verdict
+    if as_json:
+        report = {"file": str(video), "media_s": round(result.media_s, 3), **verdict.to_dict()}
+        print(json.dumps(report, ensure_ascii=False))
+    else:
+        print(describe(verdict, name=str(video), media_s=result.media_s, window_s=settings.check_window_s))
+    return 0 if verdict.passed else 1
+
+
 def build_parser() -> argparse.ArgumentParser:
     parser = argparse.ArgumentParser(prog="signlink", description=__doc__)
     commands = parser.add_subparsers(dest="command", required=True)
     commands.add_parser("serve", help="run the web service (settings from SIGNLINK_* variables)")
     models = commands.add_parser("models", help="build or verify the hand and face models")
     models.add_argument("action", choices=["build", "verify"])
+    check = commands.add_parser("check", help="check a video file as the live camera check would")
+    check.add_argument("video", type=Path, help="the video file (any format ffmpeg reads)")
+    check.add_argument("--json", action="store_true", help="print the verdict as JSON")
     user_command.add_parser(commands)
     return parser
 
@@ -76,6 +104,8 @@ def main(argv: Sequence[str] | None = None) -> int:
             return _serve(settings)
         if args.command == "models":
             return _models(settings, args.action)
+        if args.command == "check":
+            return _check(settings, args.video, args.json)
         if args.command == "user":
             return user_command.run(settings, args)
     except SignlinkError as exc:

@@ -156,7 +156,7 @@ class Analyser:
                 face=face,
                 light=measures.light(signer, t.black_level, t.white_level),
                 frame_luma=float(grey.mean()),
-                sharpness=measures.best_sharpness(signer),
+                sharpness=measures.sharpness(signer),
                 difference=None if previous is None else measures.difference(previous, thumbnail),
             )
         )

@@ -16,6 +16,12 @@ from numpy.typing import NDArray
 Box = tuple[float, float, float, float]  # x0, y0, x1, y1, relative to the frame
 GreyImage = NDArray[np.uint8]
 
+# Sharpness compares detail at these two blur scales (pixels of the working image): the fine one
+# already smooths away pixel noise, which would otherwise look like sharp detail.
+FINE_SIGMA = 0.7
+COARSE_SIGMA = 1.5
+# Below this mean re-blurred detail energy per pixel a region has no edges to judge focus by.
+FLAT_DETAIL = 0.001
 # When nothing is detected the signer is assumed to sit in the middle of the picture.
 CENTRE: Box = (0.25, 0.15, 0.75, 0.85)
 THUMBNAIL_SIZE = (64, 48)  # width, height: enough to see a change, small enough to ignore noise
@@ -90,25 +96,32 @@ def light(regions: Sequence[GreyImage], black_level: int, white_level: int) -> L
     )
 
 
-def sharpness(region: GreyImage) -> float:
-    """Variance of the Laplacian over the variance of luma: fine detail as a share of all detail.
-
-    Dividing by the luma variance makes it independent of exposure and contrast, so a dark or
-    flat picture is judged on light, not also on sharpness. 0 for a region too small or flat to tell.
-    """
-    if region.shape[0] < 8 or region.shape[1] < 8:
-        return 0.0
+def _detail(region: GreyImage) -> tuple[float, float]:
+    """Detail energy of a region at two scales: after a light smoothing, and after a stronger one."""
+    if region.shape[0] < 12 or region.shape[1] < 12:
+        return 0.0, 0.0
     values = region.astype(np.float32)
-    spread = float(values.var())
-    if spread < 4.0:  # flat (a wall, a black frame): no edges to judge focus by
-        return 0.0
-    laplacian = cv2.Laplacian(values, cv2.CV_32F, ksize=1)
-    return float(laplacian[1:-1, 1:-1].var()) / spread
+    fine = cv2.Laplacian(cv2.GaussianBlur(values, (0, 0), FINE_SIGMA), cv2.CV_32F, ksize=1)[4:-4, 4:-4]
+    coarse = cv2.Laplacian(cv2.GaussianBlur(values, (0, 0), COARSE_SIGMA), cv2.CV_32F, ksize=1)[4:-4, 4:-4]
+    return float(np.square(fine).sum()), float(np.square(coarse).sum())
 
 
-def best_sharpness(regions: Sequence[GreyImage]) -> float:
-    """The sharpest signer region: a face in focus with a hand moving fast is a usable picture."""
-    return max((sharpness(region) for region in regions), default=0.0)
+def sharpness(regions: Sequence[GreyImage]) -> float | None:
+    """How much detail a re-blur removes: high when the picture is sharp, near 1 when already blurred.
+
+    Measured at the working size (resolution-normalised) and pooled over the signer's regions. A
+    ratio, so exposure and contrast cancel out (a dark picture is judged on light, not also on
+    sharpness); the light smoothing at the fine scale keeps sensor noise from passing for detail.
+    None when the regions are too flat to tell (a black frame, a bare wall).
+    """
+    fine = coarse = 0.0
+    pixels = 0
+    for region in regions:
+        f, c = _detail(region)
+        fine, coarse, pixels = fine + f, coarse + c, pixels + region.size
+    if pixels == 0 or coarse / pixels < FLAT_DETAIL:
+        return None
+    return fine / coarse
 
 
 def thumbnail(grey: GreyImage) -> NDArray[np.float32]:

@@ -45,7 +45,7 @@ class Thresholds:
 
     # Light, measured on the signer (hands and face regions), never on the background.
     # Mean luma (BT.601, 0-255) measured: well-lit faces and hands in media/ 95-175.
-    min_luma: float = 60.0
+    min_luma: float = 50.0
     max_luma: float = 215.0
     black_level: int = 16  # a pixel at or below this is "near black" (BT.601 black)
     white_level: int = 245  # a pixel at or above this is "blown out"
@@ -59,13 +59,13 @@ class Thresholds:
     # Sharpness: variance of the Laplacian over the variance of luma (gain-invariant, so a dark
     # picture is not also "blurred") on the signer, at a working size with a short side of
     # `working_short_side` (resolution-normalised). Measured: sharp media/ 0.2-0.6, blurred 0.05.
-    min_sharpness: float = 0.12
+    min_sharpness: float = 3.0
     working_short_side: int = 240
 
     # Frozen picture: consecutive analysed frames whose 64x48 thumbnails differ by less than this
     # mean absolute luma are "the same picture"; frozen when that holds for most of the window.
     # Measured: a person holding still in media/ >= 0.6; a repeated frame 0.0.
-    frozen_difference: float = 0.25
+    frozen_difference: float = 0.05
     max_frozen_share: float = 0.8
 
     # The window is judged once it spans this share of window_s and holds this many analysed frames

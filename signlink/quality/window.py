@@ -39,7 +39,7 @@ class FrameSample:
     face: bool | None  # None: the face detector did not run on this frame
     light: Light  # on the signer
     frame_luma: float  # over the whole frame (only to tell backlight from darkness)
-    sharpness: float  # on the signer
+    sharpness: float | None  # on the signer; None: too flat to tell
     difference: float | None  # from the previous analysed frame; None for the first
 
 
@@ -150,12 +150,14 @@ class _Judge:
         self.metrics["width"] = latest.width if latest else None
         self.metrics["height"] = latest.height if latest else None
         if latest is None:
-            return self._result(Criterion.RESOLUTION, None, self.t.min_short_side, None, ready=False)
+            return self._result(Criterion.RESOLUTION, None, float(self.t.min_short_side), None, ready=False)
         short, long = sorted((latest.width, latest.height))
         low = short < self.t.min_short_side or long < self.t.min_long_side
         failure = Reason.LOW_RESOLUTION if low else None
         # Known from the first frame: judged at once.
-        return self._result(Criterion.RESOLUTION, float(short), self.t.min_short_side, failure, ready=True)
+        return self._result(
+            Criterion.RESOLUTION, float(short), float(self.t.min_short_side), failure, ready=True
+        )
 
     def frame_rate(self) -> CriterionResult:
         fps = (len(self.notes) - 1) / self.span if self.span > 0 else None
@@ -221,9 +223,10 @@ class _Judge:
         return self._result(Criterion.LIGHT, luma, t.min_luma, None)
 
     def sharpness(self) -> CriterionResult:
-        value = _median([s.sharpness for s in self.samples])
+        value = _median([s.sharpness for s in self.samples if s.sharpness is not None])
         self.metrics["sharpness"] = value
-        blurred = value is None or value < self.t.min_sharpness
+        # No edges at all to judge by (a black frame) is left to the light check.
+        blurred = value is not None and value < self.t.min_sharpness
         failure = Reason.BLURRED if blurred else None
         return self._result(Criterion.SHARPNESS, value, self.t.min_sharpness, failure)
 
