@@ -178,6 +178,10 @@ function render() {
   document.title = `${t("check.title")} · ${t("app.name")}`;
 }
 
+function isVisible(el) {
+  return typeof el.checkVisibility === "function" ? el.checkVisibility() : el.getClientRects().length > 0;
+}
+
 function setState(state, changes = {}) {
   const main = document.getElementById("main");
   const hadFocus = main.contains(document.activeElement) || document.activeElement === document.body;
@@ -186,7 +190,7 @@ function setState(state, changes = {}) {
   announce(statusText());
   // A pressed button may have just been hidden: put focus where the new state's content starts.
   const active = document.activeElement;
-  if (hadFocus && (active === document.body || !active.checkVisibility())) {
+  if (hadFocus && (active === document.body || !isVisible(active))) {
     const title = root.querySelector(`[data-panel="${PANEL_OF[state] || state}"] .result-title`);
     (title || main).focus();
   }
