@@ -11,6 +11,7 @@ import asyncio
 import functools
 import logging
 import math
+import os
 import secrets
 from concurrent.futures import ThreadPoolExecutor
 
@@ -26,9 +27,10 @@ from signlink.signaling.check_session import AnalyserFactory, CheckSession, Verd
 log = logging.getLogger(__name__)
 
 LINGER_S = 120.0
-# Analysis workers shared by all checks of the process. Two on the 2-core target machine: MediaPipe
-# runs its own inference threads too, so more workers only add contention (benchmarks/quality_live.py).
-ANALYSIS_WORKERS = 2
+# Analysis workers shared by all checks of the process: one per core. Measured on the 2-core machine:
+# one analysis is ~20 ms on one core with the GIL released (2 threads: 1.75 cores, 90 analyses/s);
+# more threads than cores only add latency to every check (benchmarks/quality_live.py).
+ANALYSIS_WORKERS = max(1, len(os.sched_getaffinity(0)))
 
 
 def analyser_factory(settings: Settings) -> AnalyserFactory:
