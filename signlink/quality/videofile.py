@@ -104,7 +104,7 @@ def check_file(
     analysis_fps: float = 10.0,
 ) -> CheckResult:
     if not path.is_file():
-        raise MediaError(f"{path}: no such file")
+        raise MediaError(f"{path}: {'not a file' if path.exists() else 'no such file'}")
     with contextlib.closing(frames(path)) as source:
         first = next(source, None)  # an unreadable file fails here, before the models load
         if first is None:

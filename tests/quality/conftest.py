@@ -1,0 +1,36 @@
+"""Fixtures for the analyser tests: the real models, one analyser per test, decoded clips."""
+
+from __future__ import annotations
+
+from collections.abc import Iterator
+from pathlib import Path
+
+import pytest
+
+from signlink import modelfiles
+from signlink.config import PROJECT_ROOT
+from signlink.quality.analyser import Analyser
+from tests.quality.clips import Clip, decode, ping_pong
+
+
+@pytest.fixture(scope="session")
+def models() -> tuple[Path, Path]:
+    return modelfiles.verify(PROJECT_ROOT / "models")
+
+
+@pytest.fixture
+def analyser(models: tuple[Path, Path]) -> Iterator[Analyser]:
+    with Analyser(*models) as fresh:
+        yield fresh
+
+
+@pytest.fixture(scope="session")
+def thumbs_up(media: Path) -> Clip:
+    """2 s of a well-lit woman on a black background, thumb up, face in view (640x360, 25 fps)."""
+    return decode(media / "videos/mps_woman_face_then_thumbsup_8s.mp4", start_s=2.4, end_s=4.4)
+
+
+@pytest.fixture(scope="session")
+def signer(media: Path) -> Clip:
+    """A signer, head to waist, both hands up: the 0.4 s clip played back and forth for 2 s (1280x720)."""
+    return ping_pong(decode(media / "videos/pose_signer_man_0.4s.mp4", width=1280), seconds=2.0)
