@@ -117,9 +117,8 @@ class Analyser:
         height, width = image.shape[:2]
         # MediaPipe's VIDEO mode needs strictly increasing integer milliseconds.
         self._last_ms = max(round(timestamp_s * 1000), self._last_ms + 1)
-        found = self._hands.detect_for_video(
-            mp.Image(image_format=mp.ImageFormat.SRGB, data=image), self._last_ms
-        )
+        frame = mp.Image(image_format=mp.ImageFormat.SRGB, data=image)
+        found = self._hands.detect_for_video(frame, self._last_ms)
 
         hand_boxes: list[Box] = []
         cut_off = False
@@ -134,13 +133,14 @@ class Analyser:
             longest = max((box[2] - box[0]) * width, (box[3] - box[1]) * height) / min(width, height)
             extent = longest if extent is None else max(extent, longest)
 
-        small = measures.downscale(image, measures.working_size(width, height, t.working_short_side))
         face: bool | None = None
         if self._analysed % FACE_EVERY == 0:
-            self._face_box = self._find_face(small, hand_boxes)
+            self._face_box = self._find_face(frame, width, height, hand_boxes)
             face = self._face_box is not None
 
-        grey = measures.to_grey(small)
+        # Grey first, then shrink: a third of the work of shrinking the colour picture.
+        size = measures.working_size(width, height, t.working_short_side)
+        grey = measures.downscale(measures.to_grey(image), size)
         regions = [measures.grow(box, HAND_MARGIN) for box in hand_boxes]
         if self._face_box is not None:
             regions.append(measures.grow(self._face_box, FACE_MARGIN))
@@ -164,12 +164,9 @@ class Analyser:
         self._last_slot = self._slot(timestamp_s)
         self._last_s = timestamp_s
 
-    def _find_face(self, small_rgb: NDArray[np.uint8], hand_boxes: list[Box]) -> Box | None:
+    def _find_face(self, frame: mp.Image, width: int, height: int, hand_boxes: list[Box]) -> Box | None:
         """The most confident face that is not a hand (a close hand can look like a face)."""
-        height, width = small_rgb.shape[:2]
-        result = self._faces.detect(
-            mp.Image(image_format=mp.ImageFormat.SRGB, data=np.ascontiguousarray(small_rgb))
-        )
+        result = self._faces.detect(frame)
         best: tuple[float, Box] | None = None
         for detection in result.detections:
             bb = detection.bounding_box

@@ -42,6 +42,7 @@ def working_size(width: int, height: int, short_side: int) -> tuple[int, int]:
 
 
 def downscale(image: NDArray[np.uint8], size: tuple[int, int]) -> NDArray[np.uint8]:
+    """Shrink to (width, height) with area averaging (no aliasing to pass for sharp detail)."""
     if (image.shape[1], image.shape[0]) == size:
         return image
     return np.asarray(cv2.resize(image, size, interpolation=cv2.INTER_AREA), dtype=np.uint8)
