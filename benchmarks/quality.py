@@ -104,7 +104,7 @@ def measures_round(samples: list[Sample]) -> list[float]:
     def work(image: Image, _: float) -> object:
         height, width = image.shape[:2]
         size = measures.working_size(width, height, DEFAULT_THRESHOLDS.working_short_side)
-        grey = measures.to_grey(measures.downscale(image, size))
+        grey = measures.downscale(measures.to_grey(image), size)
         signer = measures.crops(grey, [])
         measures.light(signer, DEFAULT_THRESHOLDS.black_level, DEFAULT_THRESHOLDS.white_level)
         return measures.sharpness(signer), measures.thumbnail(grey)
