@@ -90,7 +90,7 @@ class Analyser:
     def _load(task: Any, options: Any) -> Any:
         try:
             return task.create_from_options(options)
-        except (RuntimeError, ValueError) as exc:
+        except (RuntimeError, ValueError, OSError) as exc:
             raise ModelError(f"cannot load {options.base_options.model_asset_path}: {exc}") from exc
 
     # --- per frame -------------------------------------------------------------------------------
