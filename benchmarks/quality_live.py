@@ -21,6 +21,7 @@ benchmarks/quality.py calls `measure_live()` and merges the result under "live".
 
 from __future__ import annotations
 
+import argparse
 import asyncio
 import contextlib
 import json
@@ -250,11 +251,13 @@ async def one_level(
     }
 
 
-async def capacity(base: str, app: web.Application, clip: Path, cache: Path) -> list[dict[str, float]]:
+async def capacity(
+    base: str, app: web.Application, clip: Path, cache: Path, levels_to_try: tuple[int, ...]
+) -> list[dict[str, float]]:
     app[keys.CHECKS].end_on_pass = False  # keep good-video checks analysing: sustained load
     levels: list[dict[str, float]] = []
     async with aiohttp.ClientSession() as http:
-        for n in LEVELS:
+        for n in levels_to_try:
             level = await one_level(base, http, n, clip, cache)
             levels.append(level)
             print(f"  {n:2d} checks: {level}", flush=True)
@@ -267,7 +270,7 @@ async def capacity(base: str, app: web.Application, clip: Path, cache: Path) -> 
 # -- both ---------------------------------------------------------------------------------------
 
 
-async def measure_live(*, runs: int = 7) -> dict[str, object]:
+async def measure_live(*, runs: int = 7, levels_to_try: tuple[int, ...] = LEVELS) -> dict[str, object]:
     """Figures of the live path (see the module docstring); must run inside scripts/loopback-only."""
     _require_loopback_only()
     loopback_ice.install()
@@ -281,7 +284,7 @@ async def measure_live(*, runs: int = 7) -> dict[str, object]:
             settings = Settings(
                 redis_url=redis.url,
                 model_dir=PROJECT_ROOT / "models",
-                check_max_concurrent=max(LEVELS),
+                check_max_concurrent=max(levels_to_try),
                 check_timeout_s=WARMUP_S + MEASURE_S + 60,
             )
             baseline = await asyncio.to_thread(offline_baseline, clip, settings)
@@ -289,7 +292,7 @@ async def measure_live(*, runs: int = 7) -> dict[str, object]:
             async with _serving(settings) as (base, app):
                 live = await time_to_verdict(base, clip, runs)
                 print(f"live time to verdict: {live}", flush=True)
-                levels = await capacity(base, app, clip_path, cache)
+                levels = await capacity(base, app, clip_path, cache, levels_to_try)
         finally:
             redis.stop()
     cores = len(os.sched_getaffinity(0))
@@ -330,9 +333,15 @@ async def measure_live(*, runs: int = 7) -> dict[str, object]:
 
 
 def main() -> None:
-    if len(sys.argv) > 1:  # exploring the pool size: python -m benchmarks.quality_live WORKERS
-        check_service.ANALYSIS_WORKERS = int(sys.argv[1])
-    summary = asyncio.run(measure_live())
+    parser = argparse.ArgumentParser(description=__doc__.split("\n", 1)[0])
+    parser.add_argument("--workers", type=int, help="analysis workers (default: one per core)")
+    parser.add_argument("--levels", help="concurrent checks to try, e.g. 8,10 (default: a ramp from 1)")
+    parser.add_argument("--runs", type=int, default=7, help="time-to-verdict runs")
+    args = parser.parse_args()
+    if args.workers:  # exploring the pool size
+        check_service.ANALYSIS_WORKERS = args.workers
+    levels = tuple(int(n) for n in args.levels.split(",")) if args.levels else LEVELS
+    summary = asyncio.run(measure_live(runs=args.runs, levels_to_try=levels))
     print(json.dumps(summary))
 
 

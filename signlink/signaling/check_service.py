@@ -122,6 +122,8 @@ class CheckService:
         self._live[check_id] = session  # the slot is taken before the first await
         try:
             answer = await session.open(offer, self._ice_servers, self._factory)
+            if self._closing:  # shutdown began while we negotiated: it will not wait for this one
+                raise Overloaded("the server is shutting down", retry_after_s=5)
         except BaseException:
             self._live.pop(check_id, None)
             await session.abort()
@@ -176,4 +178,5 @@ class CheckService:
 
     async def close(self) -> None:
         await self.shutdown()
-        self._executor.shutdown(wait=True, cancel_futures=True)
+        # Off the loop: an analysis may still be finishing in a worker.
+        await asyncio.to_thread(self._executor.shutdown, wait=True, cancel_futures=True)
