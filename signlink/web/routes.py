@@ -6,7 +6,7 @@ from pathlib import Path
 
 from aiohttp import web
 
-from signlink.web import auth, check_api, health, pages
+from signlink.web import agent_pages, auth, check_api, health, pages
 
 STATIC_DIR = Path(__file__).parent / "static"
 
@@ -19,5 +19,6 @@ def setup(app: web.Application) -> None:
     app.router.add_get("/login", auth.login_page)
     app.router.add_post("/login", auth.login)
     app.router.add_post("/logout", auth.logout)
+    app.router.add_get("/agent", agent_pages.console)
     check_api.setup_routes(app)
     app.router.add_static("/static/", STATIC_DIR, name="static")
