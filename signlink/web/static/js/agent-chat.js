@@ -100,7 +100,7 @@ export class ChatView {
   }
 
   item(kind, text) {
-    const li = document.createElement("li");
+    const li = document.createElement("div");
     const at = Date.now();
     li.className = `msg msg-${kind}`;
     li.dataset.kind = kind;
@@ -161,6 +161,8 @@ export class NotesView {
   }
 
   render() {
+    const count = document.getElementById("notes-count");
+    if (count) count.textContent = this.notes.length ? `(${this.notes.length})` : "";
     for (const list of this.lists) {
       list.replaceChildren(
         ...this.notes.map((note) => {

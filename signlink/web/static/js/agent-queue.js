@@ -2,7 +2,7 @@
 // with people waiting (the agent's own lines marked in words, not colour alone), agents per status.
 // Waits tick on between snapshots so the figures never look frozen.
 import { t } from "./i18n.js";
-import { clock, languageName, setText, timeOfDay, topicName } from "./agent-format.js";
+import { clock, setText, timeOfDay, topicName } from "./agent-format.js";
 
 const STATUSES = ["available", "on_offer", "in_call", "wrap_up", "away"];
 
@@ -57,7 +57,12 @@ export class QueueView {
       if (mine) tr.className = "mine";
       const name = document.createElement("th");
       name.scope = "row";
-      name.textContent = `${languageName(line.language)} · ${topicName(line.topic)}`;
+      // The code, spelled out on hover and for screen readers (abbr title), keeps the column narrow.
+      const code = document.createElement("abbr");
+      code.textContent = line.language;
+      const full = t(`agent.sl.${line.language}`);
+      if (full !== `agent.sl.${line.language}`) code.title = full;
+      name.append(code, ` · ${topicName(line.topic)}`);
       if (mine) {
         const tag = document.createElement("span");
         tag.className = "mine-tag";

@@ -174,12 +174,18 @@ function clearOffer() {
 }
 
 function sessionStarted(message) {
+  // The session message may not repeat the offer's check result: keep what the offer said.
+  const last = state.offer || state.accepted;
+  const ticketId = message.ticket && message.ticket.id;
+  const offer = last && (!ticketId || last.ticket.id === ticketId) ? last : null;
+  state.accepted = null;
   if (state.offer) clearOffer();
   const known = state.session && state.session.session_id === message.session_id;
+  const before = known ? state.session : offer || {};
   state.session = {
     session_id: message.session_id,
-    ticket: message.ticket || (state.session && state.session.ticket) || {},
-    check: message.check || (state.session && state.session.check) || null,
+    ticket: message.ticket || before.ticket || {},
+    check: message.check || before.check || null,
     startedAt: known ? state.session.startedAt : Date.now(),
     peerName: (message.peer && message.peer.name) || "",
   };
@@ -244,6 +250,7 @@ $("set-away").addEventListener("click", () => send({ type: "status", status: "aw
 $("accept").addEventListener("click", () => {
   if (!state.offer || state.accepting) return;
   state.accepting = true;
+  state.accepted = state.offer;
   alert.stop();
   if (!send({ type: "accept", offer_id: state.offer.offer_id })) state.accepting = false;
   render();
@@ -316,7 +323,7 @@ $("wrapup-form").addEventListener("submit", (event) => {
     session_id: state.wrap.session_id,
     outcome,
     notes: $("wrapup-notes").value.trim(),
-    status: next,
+    next,
   });
   if (!sent) {
     setText("wrapup-error", t("agent.wrapup.offline"));
@@ -393,9 +400,10 @@ function render() {
   root.dataset.conn = state.conn;
   for (const panel of root.querySelectorAll("[data-panel]")) panel.hidden = panel.dataset.panel !== state.view;
 
-  const pill = $("status-pill");
-  pill.dataset.status = state.status;
-  setText("status-text", t(`agent.status.${state.status}`));
+  // Between End and the server's word, the wrap-up already shows as such.
+  const shown = state.wrap && state.status === "in_call" ? "wrap_up" : state.status;
+  $("status-pill").dataset.status = shown;
+  setText("status-text", t(`agent.status.${shown}`));
 
   const settable = state.conn === "open" && (state.status === "available" || state.status === "away");
   for (const [id, status] of [["set-available", "available"], ["set-away", "away"]]) {
@@ -506,6 +514,7 @@ function renderOfferTick() {
   const left = Math.ceil(secondsLeft());
   setText("countdown-num", String(left));
   setText("countdown-text", left > 0 ? t("agent.offer.seconds_left", { s: left }) : t("agent.offer.time_up"));
+  $("offer-banner").dataset.late = String(left <= 5);
   $("countdown-fill").style.transform = `scaleX(${secondsLeft() / state.offer.timeout_s})`;
   const waited = (state.offer.ticket.waited_s || 0) + (performance.now() - state.offer.receivedAt) / 1000;
   setText("offer-waited", duration(waited));
@@ -518,7 +527,11 @@ function renderCallFacts() {
   setText("call-who", `${languageName(ticket.language || "")} · ${topicName(ticket.topic || "")}`);
   setText("call-model", ticket.device_model || t("agent.f.not_given"));
   setText("call-serial", ticket.device_serial || t("agent.f.not_given"));
-  setText("call-check", checkWords(s.check).title);
+  const words = checkWords(s.check);
+  const short = words.result === "failed" && s.check.continued_despite_failure ? "continued" : words.result;
+  const check = setText("call-check", t(`agent.check.short.${short}`));
+  check.dataset.result = words.result;
+  check.title = words.failing.join(t("list.sep"));
   $("transfer-language").value = ticket.language || $("transfer-language").value;
   $("transfer-topic").value = ticket.topic || $("transfer-topic").value;
 }
