@@ -102,6 +102,14 @@ class Settings:
     allowed_origins: tuple[str, ...] = _setting(
         (), _csv, doc="origins besides the request's own Host allowed to POST (e.g. behind a proxy)"
     )
+    # The call's WebSocket (/ws)
+    ws_max_message_bytes: int = _setting(65536, int, doc="largest WebSocket message accepted (close 1009 beyond)")
+    ws_rate_per_s: float = _setting(50.0, float, doc="messages per second one WebSocket may send on average")
+    ws_rate_burst: int = _setting(100, int, doc="messages one WebSocket may send in a burst")
+    ws_hello_timeout_s: float = _setting(10.0, float, doc="a new WebSocket must say hello within this")
+    call_presence_interval_s: float = _setting(
+        2.0, float, doc="how often each process vouches for its call sockets (a dead process shows after 3x)"
+    )
 
     @classmethod
     def from_env(cls, env: Mapping[str, str] | None = None) -> Settings:
@@ -136,6 +144,12 @@ class Settings:
         for name in ("sign_languages", "topics", "priority_classes"):
             if not getattr(self, name):
                 raise ConfigError(f"SIGNLINK_{name.upper()} must list at least one value")
+        for name in ("ws_max_message_bytes", "ws_rate_burst"):
+            if getattr(self, name) < 1:
+                raise ConfigError(f"SIGNLINK_{name.upper()} must be at least 1")
+        for name in ("ws_rate_per_s", "ws_hello_timeout_s", "call_presence_interval_s"):
+            if getattr(self, name) <= 0:
+                raise ConfigError(f"SIGNLINK_{name.upper()} must be positive")
         for name in ("aging_points_per_min", "class_gap_points", "offer_retry_s", "heartbeat_grace_s"):
             if getattr(self, name) < 0:
                 raise ConfigError(f"SIGNLINK_{name.upper()} must not be negative")

@@ -13,7 +13,9 @@ from signlink.config import Settings
 if TYPE_CHECKING:
     from signlink.accounts import AccountStore, Passwords
     from signlink.queue.store import QueueStore
+    from signlink.records.sessions import SessionRecords
     from signlink.records.verdicts import VerdictStore
+    from signlink.signaling.calls import CallService
     from signlink.signaling.check_service import CheckService
     from signlink.web.health import Health
 
@@ -26,3 +28,5 @@ PASSWORDS: web.AppKey[Passwords] = web.AppKey("passwords")
 CHECKS: web.AppKey[CheckService] = web.AppKey("checks")
 VERDICTS: web.AppKey[VerdictStore] = web.AppKey("verdicts")
 QUEUE: web.AppKey[QueueStore] = web.AppKey("queue")
+CALLS: web.AppKey[CallService] = web.AppKey("calls")
+SESSIONS: web.AppKey[SessionRecords] = web.AppKey("sessions")

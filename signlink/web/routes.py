@@ -6,7 +6,7 @@ from pathlib import Path
 
 from aiohttp import web
 
-from signlink.web import agent_pages, auth, check_api, health, pages
+from signlink.web import agent_pages, auth, check_api, health, pages, tickets_api, ws
 
 STATIC_DIR = Path(__file__).parent / "static"
 
@@ -21,4 +21,6 @@ def setup(app: web.Application) -> None:
     app.router.add_post("/logout", auth.logout)
     app.router.add_get("/agent", agent_pages.console)
     check_api.setup_routes(app)
+    tickets_api.setup_routes(app)
+    app.router.add_get("/ws", ws.websocket)
     app.router.add_static("/static/", STATIC_DIR, name="static")

@@ -1,0 +1,199 @@
+"""The bus between signlink processes: deliver a message to a party wherever it is connected.
+
+Design: one Redis pub/sub channel per connected party, `{prefix}:bus:{party}` (party = "c:<ticket id>"
+for a customer, "a:<agent id>" for an agent). The process that holds the party's WebSocket subscribes
+to its channel; any process reaches the party with one PUBLISH, whose reply (the number of
+subscribers) says at once whether the party is connected anywhere: 0 means nobody got it, which is
+how a chat message becomes `chat_failed`. A process that dies loses its Redis connection and with it
+its subscriptions, so nothing stale is left to route to. One pub/sub connection per process carries
+every subscription; one reader task hands messages to the process's hub in arrival order (Redis keeps
+the order of messages from one publisher).
+
+Payloads are small: "R" + the encoded WebSocket message to pass on verbatim (the relay's fast path:
+no parsing in the receiving process), or "C" + a JSON control message for the receiving hub.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+import json
+import logging
+import uuid
+from collections.abc import Callable
+from dataclasses import dataclass
+
+from redis.asyncio import Redis
+from redis.asyncio.client import PubSub
+from redis.exceptions import RedisError
+
+from signlink.errors import BackendUnavailable
+
+log = logging.getLogger(__name__)
+
+SUBSCRIBE_TIMEOUT_S = 5.0
+RECONNECT_DELAY_S = 0.5
+
+
+@dataclass(frozen=True)
+class Relay:
+    """An encoded WebSocket message for the party's socket, as it is."""
+
+    text: str
+
+
+@dataclass(frozen=True)
+class Replace:
+    """A newer connection of the party (generation `generation`) took over: older ones close (4409)."""
+
+    generation: int
+
+
+@dataclass(frozen=True)
+class CallStarted:
+    """To a customer: the agent accepted; their connection joins the session."""
+
+    session_id: str
+    agent_id: str
+    agent_name: str
+
+
+BusMessage = Relay | Replace | CallStarted
+Sink = Callable[[str, BusMessage], None]
+
+
+def encode(message: BusMessage) -> bytes:
+    if isinstance(message, Relay):
+        return b"R" + message.text.encode()
+    if isinstance(message, Replace):
+        body: dict[str, object] = {"k": "replace", "generation": message.generation}
+    else:
+        body = {
+            "k": "call",
+            "session": message.session_id,
+            "agent": message.agent_id,
+            "name": message.agent_name,
+        }
+    return b"C" + json.dumps(body, separators=(",", ":")).encode()
+
+
+def decode(data: bytes) -> BusMessage:
+    """ValueError for anything that is not a bus message."""
+    kind, body = data[:1], data[1:]
+    if kind == b"R":
+        return Relay(body.decode())
+    if kind != b"C":
+        raise ValueError("not a bus message")
+    raw = json.loads(body)
+    if raw.get("k") == "replace":
+        return Replace(int(raw["generation"]))
+    if raw.get("k") == "call":
+        return CallStarted(str(raw["session"]), str(raw["agent"]), str(raw["name"]))
+    raise ValueError(f"unknown control message {raw.get('k')!r}")
+
+
+class Bus:
+    """This process's end of the bus. `sink(party, message)` gets what arrives for local parties."""
+
+    def __init__(self, redis: Redis, prefix: str, sink: Sink) -> None:
+        self._redis = redis
+        self._prefix = f"{prefix}:bus:"
+        self._sink = sink
+        self._pubsub: PubSub | None = None
+        self._reader: asyncio.Task[None] | None = None
+        self._pending: dict[bytes, list[asyncio.Future[None]]] = {}
+        # Always subscribed to something, so the reader has a connection to read from.
+        self._home = f"{self._prefix}process:{uuid.uuid4().hex}"
+
+    def channel(self, party: str) -> str:
+        return self._prefix + party
+
+    async def start(self) -> None:
+        self._pubsub = self._redis.pubsub()
+        await self._pubsub.subscribe(self._home)
+        self._reader = asyncio.create_task(self._read(), name="bus-reader")
+
+    async def close(self) -> None:
+        reader, self._reader = self._reader, None
+        if reader is not None:
+            reader.cancel()
+            with contextlib.suppress(asyncio.CancelledError):
+                await reader
+        if self._pubsub is not None:
+            await self._pubsub.aclose()  # type: ignore[no-untyped-call]
+            self._pubsub = None
+
+    async def subscribe(self, party: str) -> None:
+        """Receive the party's messages from now on; returns once Redis has confirmed it."""
+        assert self._pubsub is not None, "bus not started"
+        channel = self.channel(party).encode()
+        done: asyncio.Future[None] = asyncio.get_running_loop().create_future()
+        self._pending.setdefault(channel, []).append(done)
+        try:
+            await self._pubsub.subscribe(channel)
+            await asyncio.wait_for(asyncio.shield(done), SUBSCRIBE_TIMEOUT_S)
+        except (RedisError, OSError, TimeoutError) as exc:
+            raise BackendUnavailable(f"cannot subscribe to the bus: {exc}") from exc
+        finally:
+            waiting = self._pending.get(channel, [])
+            if done in waiting:
+                waiting.remove(done)
+            if not waiting:
+                self._pending.pop(channel, None)
+
+    async def unsubscribe(self, party: str) -> None:
+        if self._pubsub is None:
+            return
+        try:
+            await self._pubsub.unsubscribe(self.channel(party))
+        except (RedisError, OSError) as exc:
+            log.warning("bus: cannot unsubscribe %s: %s", party, exc)
+
+    async def publish(self, party: str, message: BusMessage) -> int:
+        """Send to the party; the number of processes that got it (0: the party is not connected)."""
+        try:
+            receivers: int = await self._redis.publish(self.channel(party), encode(message))
+        except (RedisError, OSError) as exc:
+            raise BackendUnavailable(f"cannot reach the bus: {exc}") from exc
+        return receivers
+
+    async def _read(self) -> None:
+        assert self._pubsub is not None
+        failing = False
+        while True:
+            try:
+                message = await self._pubsub.get_message(timeout=None)
+            except (RedisError, OSError) as exc:
+                if not failing:
+                    log.warning("bus reader lost Redis (%s); retrying", exc)
+                failing = True
+                await asyncio.sleep(RECONNECT_DELAY_S)
+                continue
+            if failing:
+                log.info("bus reader back on Redis")
+                failing = False
+            if message is not None:
+                self._handle(message)
+
+    def _handle(self, message: dict[str, object]) -> None:
+        kind, channel = message.get("type"), message.get("channel")
+        if not isinstance(channel, bytes):
+            return
+        if kind == "subscribe":
+            for done in self._pending.pop(channel, []):
+                if not done.done():
+                    done.set_result(None)
+            return
+        if kind != "message":
+            return
+        data = message.get("data")
+        party = channel.decode()[len(self._prefix) :]
+        try:
+            decoded = decode(data if isinstance(data, bytes) else b"")
+        except (ValueError, KeyError) as exc:
+            log.warning("bus: dropped a malformed message for %s: %s", party, exc)
+            return
+        try:
+            self._sink(party, decoded)
+        except Exception:
+            log.exception("bus: delivering to %s failed", party)

@@ -1,0 +1,171 @@
+"""The customer's HTTP API: what is served now, joining and leaving the queue, the rating.
+
+Customers are anonymous: a ticket's bearer token (unguessable, kept by the page) is their identity,
+here and in the WebSocket hello. docs/protocol.md ("Customer API") has every status and body.
+"""
+
+from __future__ import annotations
+
+import json
+import re
+import secrets
+from typing import Any
+
+from aiohttp import web
+
+from signlink.errors import BadRequest, Conflict, NotFound
+from signlink.queue.errors import AlreadyQueued, NotServed
+from signlink.queue.models import JoinRequest, TicketState
+from signlink.web import keys
+
+CUSTOMER_CLASSES = ("normal", "callback")  # "emergency" is set by staff, never chosen by a customer
+COMMENT_MAX_CHARS = 500
+MAX_BODY_BYTES = 8 * 1024
+WS_URL = "/ws"
+_TOKEN = re.compile(r"[A-Za-z0-9_-]{16,128}")
+_NO_STORE = {"Cache-Control": "no-store"}
+
+
+async def _body(request: web.Request) -> dict[str, Any]:
+    if request.content_length is not None and request.content_length > MAX_BODY_BYTES:
+        raise BadRequest("the request body is too large", status=413, code="too_large")
+    raw = await request.content.read(MAX_BODY_BYTES + 1)
+    if len(raw) > MAX_BODY_BYTES:
+        raise BadRequest("the request body is too large", status=413, code="too_large")
+    try:
+        body = json.loads(raw)
+    except (ValueError, UnicodeDecodeError):
+        raise BadRequest("the body must be JSON", code="malformed_json") from None
+    if not isinstance(body, dict):
+        raise BadRequest("the body must be a JSON object", code="malformed_json")
+    return body
+
+
+def _field(body: dict[str, Any], name: str, *, required: bool = False) -> str | None:
+    value = body.get(name)
+    if value is None or value == "":
+        if required:
+            raise BadRequest(f"{name} is required", code="bad_field")
+        return None
+    if not isinstance(value, str):
+        raise BadRequest(f"{name} must be a string", code="bad_field")
+    return value
+
+
+def bearer_token(request: web.Request) -> str | None:
+    header = request.headers.get("Authorization", "")
+    scheme, _, token = header.partition(" ")
+    if scheme.lower() != "bearer" or not _TOKEN.fullmatch(token.strip()):
+        return None
+    return token.strip()
+
+
+async def service_info(request: web.Request) -> web.Response:
+    """GET /api/service: the sign languages an agent is online for now (and their topics)."""
+    settings = request.app[keys.SETTINGS]
+    snapshot = await request.app[keys.QUEUE].snapshot()
+    served: dict[str, list[str]] = {lang: [] for lang in settings.sign_languages}
+    for line in snapshot.lines:
+        if line.online_agents > 0 and line.language in served:
+            served[line.language].append(line.topic)
+    languages = [
+        {"code": lang, "served_now": bool(topics), "topics": topics} for lang, topics in served.items()
+    ]
+    return web.json_response(
+        {"languages": languages, "topics": list(settings.topics), "classes": list(CUSTOMER_CLASSES)},
+        headers=_NO_STORE,
+    )
+
+
+async def create_ticket(request: web.Request) -> web.Response:
+    """POST /api/tickets: join the queue. A page that still has a token sends it as a Bearer header."""
+    body = await _body(request)
+    language = _field(body, "language", required=True)
+    topic = _field(body, "topic", required=True)
+    priority = _field(body, "priority_class") or "normal"
+    if priority not in CUSTOMER_CLASSES:
+        raise BadRequest(f"priority_class must be one of {', '.join(CUSTOMER_CLASSES)}", code="bad_field")
+    verdict_id = _field(body, "verdict_id")
+    if verdict_id == "none":  # what the check page passes on when the check was skipped
+        verdict_id = None
+    if verdict_id is not None:
+        try:
+            await request.app[keys.VERDICTS].get(verdict_id)
+        except NotFound:
+            raise BadRequest("verdict_id is unknown or expired", code="bad_field") from None
+    token = bearer_token(request) or secrets.token_urlsafe(32)
+    assert language is not None and topic is not None
+    join = JoinRequest(
+        customer_token=token,
+        language=language,
+        topic=topic,
+        priority_class=priority,
+        verdict_id=verdict_id,
+        device_model=_field(body, "device_model"),
+        device_serial=_field(body, "device_serial"),
+    )
+    queue = request.app[keys.QUEUE]
+    try:
+        placed = await queue.join(join)
+    except NotServed as exc:
+        body_out = {
+            "error": "not_served",
+            "message": str(exc),
+            "served_languages": list(exc.languages),
+            "served_topics": list(exc.topics),
+        }
+        return web.json_response(body_out, status=422, headers=_NO_STORE)
+    except AlreadyQueued as exc:
+        body_out = {"error": "already_queued", "message": str(exc), "ticket_id": exc.ticket_id}
+        return web.json_response(body_out, status=409, headers=_NO_STORE)
+    calls = request.app[keys.CALLS]
+    position, estimate = await calls.position_of(placed.ticket.id)
+    out = {
+        "ticket_id": placed.ticket.id,
+        "token": token,
+        "position": position,
+        "estimated_wait_s": None if estimate is None else round(estimate),
+        "ws_url": WS_URL,
+    }
+    return web.json_response(out, status=201, headers=_NO_STORE)
+
+
+async def leave_ticket(request: web.Request) -> web.Response:
+    """DELETE /api/tickets/current (Authorization: Bearer <token>): leave the queue."""
+    token = bearer_token(request)
+    if token is None:
+        return web.json_response(
+            {"error": "unauthorized", "message": "send the ticket token as Authorization: Bearer"}, status=401
+        )
+    queue = request.app[keys.QUEUE]
+    ticket = await queue.ticket_by_token(token)
+    await queue.leave(ticket.id)
+    return web.Response(status=204)
+
+
+async def create_rating(request: web.Request) -> web.Response:
+    """POST /api/ratings {token, score 1-5, comment?}: after the call, stored with its session."""
+    body = await _body(request)
+    token = _field(body, "token", required=True)
+    score = body.get("score")
+    if not isinstance(score, int) or isinstance(score, bool) or not 1 <= score <= 5:
+        raise BadRequest("score must be a whole number from 1 to 5", code="bad_field")
+    comment = (_field(body, "comment") or "").strip()
+    if len(comment) > COMMENT_MAX_CHARS:
+        raise BadRequest(
+            f"comment is longer than {COMMENT_MAX_CHARS} characters", status=413, code="too_long"
+        )
+    if token is None or not _TOKEN.fullmatch(token):
+        raise BadRequest("token has the wrong format", code="bad_field")
+    ticket = await request.app[keys.QUEUE].ticket_by_token(token)
+    if ticket.state is not TicketState.ENDED or not ticket.session_id:
+        raise Conflict("there is no finished call to rate")
+    await request.app[keys.SESSIONS].rate(ticket.session_id, score=score, comment=comment)
+    return web.json_response({"session_id": ticket.session_id}, status=201)
+
+
+def setup_routes(app: web.Application) -> None:
+    app.router.add_get("/api/service", service_info)
+    app.router.add_post("/api/tickets", create_ticket)
+    app.router.add_delete("/api/tickets/current", leave_ticket)
+    app.router.add_post("/api/ratings", create_rating)
