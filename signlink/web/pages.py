@@ -10,7 +10,7 @@ from urllib.parse import urlsplit
 
 from aiohttp import web
 
-from signlink.web import i18n, keys
+from signlink.web import customer_pages, i18n, keys
 from signlink.web.render import render
 
 MAX_NEXT_LENGTH = 2000
@@ -45,9 +45,7 @@ def _catalogs() -> dict[str, dict[str, str]]:
 
 
 async def index(request: web.Request) -> web.StreamResponse:
-    # The start page comes with a later issue; until then the check is the way in.
-    query = f"?{request.query_string}" if request.query_string else ""
-    raise web.HTTPFound(f"/check{query}")
+    return await customer_pages.start(request)
 
 
 async def check(request: web.Request) -> web.Response:
