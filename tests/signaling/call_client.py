@@ -4,9 +4,9 @@ from __future__ import annotations
 
 import asyncio
 import json
-from collections.abc import AsyncIterator, Awaitable, Callable
+from collections.abc import AsyncIterator
 from dataclasses import dataclass, field
-from typing import Any
+from typing import Any, cast
 
 import aiohttp
 import pytest
@@ -16,7 +16,7 @@ from redis.asyncio import Redis
 
 from signlink.config import Settings
 from signlink.web.app import create_app
-from tests.support.staff import add_account, login
+from tests.support.staff import Client, add_account, login
 
 App = TestClient[Any, Any]
 WAIT_S = 5.0
@@ -34,44 +34,43 @@ class Peer:
     async def send(self, message: dict[str, Any]) -> None:
         await self.ws.send_str(json.dumps(message))
 
-    async def _next(self, timeout: float) -> dict[str, Any]:
-        msg = await self.ws.receive(timeout=timeout)
+    async def _next(self, within: float) -> dict[str, Any]:
+        msg = await self.ws.receive(timeout=within)
         if msg.type is not aiohttp.WSMsgType.TEXT:
             raise ConnectionError(f"socket ended: {msg.type.name} {self.ws.close_code}")
         data: dict[str, Any] = json.loads(msg.data)
         self.seen.append(data)
         return data
 
-    async def expect(self, kind: str, timeout: float = WAIT_S, **match: Any) -> dict[str, Any]:
+    async def expect(self, kind: str, within: float = WAIT_S, **match: Any) -> dict[str, Any]:
         """The first message of `kind` (with the given field values), skipping any other."""
         for i, data in enumerate(self._buffer):
             if data["type"] == kind and all(data.get(k) == v for k, v in match.items()):
                 return self._buffer.pop(i)
-        async with asyncio.timeout(timeout):
+        async with asyncio.timeout(within):
             while True:
-                data = await self._next(timeout)
+                data = await self._next(within)
                 if data["type"] == kind and all(data.get(k) == v for k, v in match.items()):
                     return data
                 self._buffer.append(data)
 
-    async def next(self, timeout: float = WAIT_S) -> dict[str, Any]:
+    async def next(self, within: float = WAIT_S) -> dict[str, Any]:
         """The very next message (buffered ones first)."""
         if self._buffer:
             return self._buffer.pop(0)
-        return await self._next(timeout)
+        return await self._next(within)
 
-    async def closed(self, timeout: float = WAIT_S) -> int | None:
+    async def closed(self, within: float = WAIT_S) -> int | None:
         """Wait for the server to close the socket; its close code."""
-        async with asyncio.timeout(timeout):
+        async with asyncio.timeout(within):
             while True:
                 msg = await self.ws.receive()
                 if msg.type is aiohttp.WSMsgType.TEXT:
                     self.seen.append(json.loads(msg.data))
                     continue
-                if msg.type in (aiohttp.WSMsgType.CLOSE, aiohttp.WSMsgType.CLOSING, aiohttp.WSMsgType.CLOSED):
-                    return self.ws.close_code
-                if msg.type is aiohttp.WSMsgType.ERROR:
-                    return self.ws.close_code
+                if msg.type is aiohttp.WSMsgType.CLOSE:
+                    return int(msg.data)  # the code in the server's close frame (what a browser reports)
+                return self.ws.close_code  # CLOSING, CLOSED, ERROR
 
     async def ping(self) -> None:
         """A round trip: every message sent before it has been handled once the pong is back."""
@@ -119,15 +118,16 @@ class CallKit:
         return await self._client(create_app(self.settings.replace(**{**FAST, **changes})))
 
     async def agent(
-        self, app: App, username: str = "ana", *, languages: tuple[str, ...] = ("CSL", "ASL"), ready: bool = True
+        self,
+        app: App,
+        username: str = "ana",
+        *,
+        languages: tuple[str, ...] = ("CSL", "ASL"),
+        ready: bool = True,
     ) -> tuple[Agent, Peer, dict[str, Any]]:
         """A logged-in agent on `app`, connected (and available if `ready`); also their welcome."""
         await add_account(self.settings, self.redis, username, languages=languages, topics=("phone", "pc"))
-        # A client of its own: its cookie jar is this agent's login.
-        own = await self._client(app.server)
-        response = await login(own, username)
-        assert response.status == 303, await response.text()
-        agent = Agent(own, username)
+        agent = Agent(await self.logged_in(app, username), username)
         peer = await agent.connect()
         self.sockets.append(peer.ws)
         welcome = await peer.expect("welcome")
@@ -135,6 +135,13 @@ class CallKit:
             await peer.send({"type": "status", "status": "available"})
             await peer.expect("agent", status="available")
         return agent, peer, welcome
+
+    async def logged_in(self, app: App, username: str) -> Client:
+        """A client of its own for `app` (its cookie jar holds this login)."""
+        own = cast(Client, await self._client(app.server))
+        response = await login(own, username)
+        assert response.status == 303, await response.text()
+        return own
 
     async def customer(self, app: App, language: str = "ASL", topic: str = "phone", **extra: Any) -> Customer:
         response = await app.post("/api/tickets", json={"language": language, "topic": topic, **extra})
@@ -172,13 +179,3 @@ async def in_call(
     agent_session = await agent_ws.expect("session")
     customer_session = await customer_ws.expect("session")
     return agent_ws, customer_ws, agent_session, customer_session, customer
-
-
-Waiter = Callable[[], Awaitable[bool]]
-
-
-async def eventually(check: Waiter, timeout: float = WAIT_S) -> None:
-    """Poll a condition on real state until it holds (no timing assertion: only a ceiling)."""
-    async with asyncio.timeout(timeout):
-        while not await check():
-            await asyncio.sleep(0.02)

@@ -1,4 +1,4 @@
-"""The whole call over /ws on real servers and a real Redis: join, offer, accept, relay, chat, end, wrap-up."""
+"""The whole call over /ws on real servers and one Redis: join, offer, accept, relay, chat, end, wrap up."""
 
 from __future__ import annotations
 
@@ -13,7 +13,11 @@ __all__ = ["kit"]
 
 OFFER_SDP = {"type": "offer", "sdp": "v=0\r\no=- 1 2 IN IP4 127.0.0.1\r\ns=-\r\nt=0 0\r\n"}
 ANSWER_SDP = {"type": "answer", "sdp": "v=0\r\no=- 3 4 IN IP4 127.0.0.1\r\ns=-\r\nt=0 0\r\n"}
-CANDIDATE = {"candidate": "candidate:1 1 udp 2113937151 127.0.0.1 50000 typ host", "sdpMid": "0", "sdpMLineIndex": 0}
+CANDIDATE = {
+    "candidate": "candidate:1 1 udp 2113937151 127.0.0.1 50000 typ host",
+    "sdpMid": "0",
+    "sdpMLineIndex": 0,
+}
 
 
 async def full_call(kit: CallKit, agent_app: App, customer_app: App, redis: Redis) -> None:
@@ -77,10 +81,12 @@ async def full_call(kit: CallKit, agent_app: App, customer_app: App, redis: Redi
     assert (await agent_ws.expect("saved"))["what"] == "wrap_up"
     await agent_ws.expect("agent", status="available")
 
-    rating = await customer_app.post("/api/ratings", json={"token": customer.token, "score": 5, "comment": "快"})
+    rating = await customer_app.post(
+        "/api/ratings", json={"token": customer.token, "score": 5, "comment": "快"}
+    )
     assert rating.status == 201
 
-    queue = agent_app.server.app[keys.QUEUE]
+    queue = agent_app.app[keys.QUEUE]
     assert (await queue.get_ticket(customer.ticket_id)).state is TicketState.ENDED
     assert (await queue.get_agent("ana")).status is AgentStatus.AVAILABLE
     record = await SessionRecords(redis, kit.settings.redis_prefix, 3600).get(session_id)
@@ -92,26 +98,37 @@ async def full_call(kit: CallKit, agent_app: App, customer_app: App, redis: Redi
     assert "我的手机屏幕坏了".encode() not in await everything_stored(redis)
 
 
+def _flat(value: object) -> list[bytes]:
+    if isinstance(value, bytes):
+        return [value]
+    if isinstance(value, str):
+        return [value.encode()]
+    if isinstance(value, dict):
+        return [b for k, v in value.items() for b in _flat(k) + _flat(v)]
+    if isinstance(value, list | tuple | set):
+        return [b for item in value for b in _flat(item)]
+    return []
+
+
 async def everything_stored(redis: Redis) -> bytes:
     """Every key and value in Redis, concatenated."""
-    parts: list[bytes] = []
+    parts: list[object] = []
     for key in await redis.keys("*"):
         kind = await redis.type(key)
         parts.append(key)
         if kind == b"string":
-            parts.append(await redis.get(key) or b"")
+            parts.append(await redis.get(key))
         elif kind == b"hash":
-            parts += [k + v for k, v in (await redis.hgetall(key)).items()]
+            parts.append(await redis.hgetall(key))
         elif kind == b"zset":
-            parts += await redis.zrange(key, 0, -1)
+            parts.append(await redis.zrange(key, 0, -1))
         elif kind == b"set":
-            parts += list(await redis.smembers(key))
+            parts.append(await redis.smembers(key))
         elif kind == b"list":
-            parts += await redis.lrange(key, 0, -1)
+            parts.append(await redis.lrange(key, 0, -1))
         elif kind == b"stream":
-            for _id, fields in await redis.xrange(key):
-                parts += [k + v for k, v in fields.items()]
-    return b"|".join(parts)
+            parts.append(await redis.xrange(key))
+    return b"|".join(_flat(parts))
 
 
 async def test_full_call_on_one_process(kit: CallKit, redis: Redis) -> None:
