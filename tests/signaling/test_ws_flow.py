@@ -4,10 +4,12 @@ from __future__ import annotations
 
 from redis.asyncio import Redis
 
+from signlink.quality.verdict import Criterion, CriterionResult, Status, Verdict
 from signlink.queue.models import AgentStatus, TicketState
 from signlink.records.sessions import SessionRecords
+from signlink.records.verdicts import VerdictStore
 from signlink.web import keys
-from tests.signaling.call_client import App, CallKit, Peer, kit
+from tests.signaling.call_client import App, CallKit, Peer, in_call, kit
 
 __all__ = ["kit"]
 
@@ -182,3 +184,83 @@ async def test_declined_offer_goes_back_and_the_agent_sees_why(kit: CallKit) -> 
 async def peers(*sockets: Peer) -> None:
     for peer in sockets:
         await peer.ping()
+
+
+async def test_an_offer_shows_the_agent_the_customers_failed_check(kit: CallKit, redis: Redis) -> None:
+    app = await kit.app()
+    verdicts = VerdictStore(redis, kit.settings.redis_prefix, 3600)
+    results = tuple(
+        CriterionResult(
+            c, Status.FAIL if c in (Criterion.LIGHT, Criterion.HANDS) else Status.PASS, 0.1, 0.5, {}
+        )
+        for c in Criterion
+    )
+    verdict = Verdict(passed=False, complete=True, criteria=results, metrics={})
+    verdict_id = await verdicts.save(verdict, check_id="c1", duration_s=4.0)
+    await verdicts.mark_continued(verdict_id)
+    _agent, agent_ws, _ = await kit.agent(app)
+    await kit.connected_customer(app, verdict_id=verdict_id)
+    check = (await agent_ws.expect("offer"))["check"]
+    assert (check["verdict_id"], check["passed"], check["continued_despite_failure"]) == (
+        verdict_id,
+        False,
+        True,
+    )
+    failing = {f["criterion"]: f["message"] for f in check["failing"]}
+    assert set(failing) == {"light", "hands"}
+    assert failing["light"]["en"] and failing["light"]["zh-CN"]
+
+
+async def test_a_transfer_ends_the_call_for_the_agent_and_requeues_the_customer(
+    kit: CallKit, redis: Redis
+) -> None:
+    app = await kit.app()
+    agent_ws, customer_ws, session, _, customer = await in_call(kit, app, app)
+    await kit.agent(app, "bo", languages=("BSL",), ready=False)  # BSL is served (bo is online, away)
+    await agent_ws.send({"type": "transfer", "language": "HKSL", "topic": "phone"})
+    assert (await agent_ws.expect("error"))["code"] == "not_served"
+    await agent_ws.send({"type": "transfer", "language": "BSL", "topic": "phone"})
+    assert await agent_ws.expect("ended") == {
+        "type": "ended",
+        "session_id": session["session_id"],
+        "by": "transfer",
+    }
+    moved = await customer_ws.expect("transferred")
+    assert (moved["language"], moved["topic"], moved["position"]) == ("BSL", "phone", 1)
+    assert not [m for m in customer_ws.seen if m["type"] == "ended"]
+    ticket = await app.app[keys.QUEUE].get_ticket(customer.ticket_id)
+    assert (ticket.state, ticket.language) == (TicketState.WAITING, "BSL")
+    await agent_ws.send({"type": "wrap_up", "session_id": session["session_id"], "outcome": "transferred"})
+    assert (await agent_ws.expect("saved"))["what"] == "wrap_up"
+    # The customer is waiting again: pings keep the place, leaving works.
+    await customer_ws.ping()
+    await customer_ws.send({"type": "leave"})
+    assert (await customer_ws.expect("left"))["reason"] == "left"
+
+
+async def test_missed_offers_time_out_and_send_the_agent_away(kit: CallKit) -> None:
+    app = await kit.app(offer_timeout_s=0.3, sweep_interval_s=0.1, max_missed_offers=1)
+    _agent, agent_ws, _ = await kit.agent(app)
+    await kit.connected_customer(app)
+    offer = await agent_ws.expect("offer")
+    assert (await agent_ws.expect("offer_ended", offer_id=offer["offer_id"]))["reason"] == "timed_out"
+    away = await agent_ws.expect("agent", reason="missed_offers")
+    assert (away["status"], away["missed"]) == ("away", 1)
+
+
+async def test_customers_hear_their_place_change_and_agents_get_snapshots(kit: CallKit) -> None:
+    app = await kit.app()
+    _agent, agent_ws, _ = await kit.agent(app, ready=False)
+    snapshot = await agent_ws.expect("queue_snapshot")
+    assert snapshot["waiting"] == 0
+    first, first_ws, _ = await kit.connected_customer(app)
+    _second, second_ws, welcome = await kit.connected_customer(app)
+    assert welcome["state"]["position"] == 2
+    snapshot = await agent_ws.expect("queue_snapshot", waiting=2)
+    line = next(x for x in snapshot["lines"] if (x["language"], x["topic"]) == ("ASL", "phone"))
+    assert line["waiting"] == 2
+    leave = await app.delete("/api/tickets/current", headers={"Authorization": f"Bearer {first.token}"})
+    assert leave.status == 204
+    assert (await first_ws.expect("left"))["reason"] == "left"
+    update = await second_ws.expect("queue", position=1)
+    assert update["waiting_ahead"] == 0
