@@ -59,7 +59,7 @@ async def test_a_signer_with_hands_in_view_passes(
 async def test_no_hands_in_view_fails_on_the_hands_criterion_at_the_timeout(
     start_app: StartApp, publisher: Publisher, no_hands_clip: EncodedClip
 ) -> None:
-    app = await start_app(check_timeout_s=3.0)
+    app = await start_app(check_timeout_s=4.0)
     publication = await publisher(app, no_hands_clip)
 
     verdict, _ = await final_verdict(app.session, publication.events_url)
