@@ -111,7 +111,8 @@ def check(dump: Mapping[str, Any]) -> list[str]:
     errors += [f"ticket {t} has {n} open offers" for t, n in per_ticket.items() if n > 1]
     errors += [f"agent {a} has {n} open offers" for a, n in per_agent.items() if n > 1]
     for oid, o in offers.items():
-        if offer_due.get(oid) != float(o["deadline"]):
+        # JSON keeps ~14 significant digits; the sorted set the exact double.
+        if abs(offer_due.get(oid, -1.0) - float(o["deadline"])) > 1e-3:
             err(f"offer {oid} deadline not scheduled")
     errors += [f"due offer {oid} does not exist" for oid in offer_due if oid not in offers]
 

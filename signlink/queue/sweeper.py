@@ -23,12 +23,16 @@ class Sweeper:
         self.interval_s = interval_s
         self._task: asyncio.Task[None] | None = None
         self._failing = False
+        self._stopping = False
 
     def start(self) -> None:
         if self._task is None:
             self._task = asyncio.create_task(self._run(), name="queue-sweeper")
 
     async def stop(self) -> None:
+        # The flag as well as cancel(): redis-py 8.1 can swallow a cancellation that lands inside a
+        # command (seen here: the task went back to sleep with cancelling() == 1).
+        self._stopping = True
         task, self._task = self._task, None
         if task is not None:
             task.cancel()
@@ -50,7 +54,7 @@ class Sweeper:
                 return
 
     async def _run(self) -> None:
-        while True:
+        while not self._stopping:
             try:
                 await self.sweep_once()
             except BackendUnavailable as exc:

@@ -54,6 +54,7 @@ for _, id in ipairs(due(K_DONE, NOW - KEEP, true)) do
     redis.call('HDEL', K_TICKETS, id)
     if redis.call('HGET', K_TOKENS, ticket.tkh) == id then redis.call('HDEL', K_TOKENS, ticket.tkh) end
     if ticket.session ~= '' then redis.call('HDEL', K_SESSIONS, ticket.session) end
+    for _, sid in ipairs(split(ticket.past)) do redis.call('HDEL', K_SESSIONS, sid) end
     res.purged = res.purged + 1
   end
 end

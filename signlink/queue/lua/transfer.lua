@@ -40,7 +40,8 @@ if ticket.state == 'in_call' then
   ticket.joined = NOW - waited
   ticket.score = string.format('%.17g', tonumber(ticket.score) + shift)
   ticket.session, ticket.accepted, ticket.agent = '', 0, ''
-  redis.call('HDEL', K_SESSIONS, session)
+  -- the old session id stays mapped (end_session on it says "ended") until the ticket is purged
+  ticket.past = (ticket.past or '') .. session .. ','
 else
   out_of_queue(ticket)
 end
