@@ -91,6 +91,11 @@ class Settings:
     session_secret: str = _setting("", doc="secret for signed cookies; empty: random per start")
     secure_cookies: bool = _setting(False, _bool, doc="mark cookies Secure (set behind HTTPS)")
     record_retention_days: int = _setting(90, int, doc="how long QA records are kept")
+    qa_service_level_s: float = _setting(
+        120.0, float, doc="QA service level: share of calls answered within this (US relay rule: 80% in 120 s)"
+    )
+    qa_service_level_strict_s: float = _setting(30.0, float, doc="a stricter service-level target shown beside it")
+    metrics_token: str = _setting("", doc="if set, GET /metrics needs `Authorization: Bearer <token>`")
     # Staff login
     session_lifetime_s: int = _setting(12 * 3600, int, doc="a staff login lasts this long (one shift)")
     login_window_s: int = _setting(900, int, doc="window for counting login attempts")
@@ -148,6 +153,12 @@ class Settings:
             if getattr(self, name) < 1:
                 raise ConfigError(f"SIGNLINK_{name.upper()} must be at least 1")
         for name in ("ws_rate_per_s", "ws_hello_timeout_s", "call_presence_interval_s"):
+            if getattr(self, name) <= 0:
+                raise ConfigError(f"SIGNLINK_{name.upper()} must be positive")
+        for name in ("record_retention_days",):
+            if getattr(self, name) < 1:
+                raise ConfigError(f"SIGNLINK_{name.upper()} must be at least 1")
+        for name in ("qa_service_level_s", "qa_service_level_strict_s"):
             if getattr(self, name) <= 0:
                 raise ConfigError(f"SIGNLINK_{name.upper()} must be positive")
         for name in ("aging_points_per_min", "class_gap_points", "offer_retry_s", "heartbeat_grace_s"):
