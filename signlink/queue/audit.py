@@ -155,11 +155,11 @@ def _check_counters(dump: Mapping[str, Any], agents: Iterable[Record]) -> list[s
                 cap[f"L:{lang}"] += 1
             for p in pairs:
                 cap[f"O:{p}"] += 1
+            for p, q in ((p, q) for p in pairs for q in pairs if p != q):
+                overlap[f"{p}|{q}"] += 1
         if status in SERVING_STATUSES:
             for p in pairs:
                 cap[f"S:{p}"] += 1
-            for p, q in ((p, q) for p in pairs for q in pairs if p != q):
-                overlap[f"{p}|{q}"] += 1
     errors = []
     for name, expected, stored in (
         ("agent counts", counts, _hash(dump["agent_counts"])),

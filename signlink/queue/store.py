@@ -10,7 +10,7 @@ Keys (prefix P = "{redis_prefix}:queue"; the events stream is "{redis_prefix}:ev
     P:agent_seen     zset   online agents (not in a call) by last heartbeat
     P:done           zset   ended/abandoned tickets by end time (purged after finished_ticket_keep_s)
     P:cap            hash   online / serving agent counts per language and pair
-    P:overlap        hash   serving agents skilled for both of two pairs
+    P:overlap        hash   online agents skilled for both of two pairs
     P:stats          hash   the estimator's measurements and day totals
     P:agent_counts   hash   agents per status
     P:wait:L:T       zset   waiting tickets of pair (L, T) by score (ordering.py)
@@ -102,8 +102,9 @@ class QueueStore:
         keys = [f"{base}:{name}" for name in GLOBAL_KEYS] + [self.events_key]
         for kind in ("wait", "age", "idle"):
             keys += [f"{base}:{kind}:{lang}:{topic}" for lang, topic in pairs]
-        self._keys = keys
-        self._head = [",".join(settings.sign_languages), ",".join(settings.topics)]
+        # Encoded once: redis-py packs bytes at half the cost of str, and every script gets all keys.
+        self._keys = [k.encode() for k in keys]
+        self._head = [",".join(settings.sign_languages).encode(), ",".join(settings.topics).encode()]
         self._config = ",".join(
             str(x)
             for x in (
@@ -114,7 +115,7 @@ class QueueStore:
                 settings.queue_events_maxlen,
                 settings.finished_ticket_keep_s,
             )
-        )
+        ).encode()
         self._offsets = class_offsets(settings)
         self._scripts = {name: redis.register_script(scripts.source(name)) for name in scripts.OPERATIONS}
 
@@ -122,7 +123,8 @@ class QueueStore:
 
     async def _run(self, operation: str, *args: str, now: float | None = None) -> dict[str, Any]:
         stamp = now if now is not None else self.clock.now()
-        argv = [*self._head, "" if stamp is None else repr(float(stamp)), self._config, *args]
+        clock = "" if stamp is None else repr(float(stamp))
+        argv: list[bytes | str] = [*self._head, clock, self._config, *args]
         try:
             raw = await self._scripts[operation](keys=self._keys, args=argv)
         except (RedisConnectionError, RedisTimeoutError, OSError) as exc:

@@ -131,7 +131,9 @@ end
 -- agents: capacity counters, status, idle lines --------------------------------------------------
 
 -- K_CAP: L:<lang> and O:<lang/topic> count online agents, S:<lang/topic> serving ones (not away);
--- K_OVERLAP: <p>|<q> counts serving agents skilled for both pairs (the estimator's overlap).
+-- K_OVERLAP: <p>|<q> counts online agents skilled for both pairs (the estimator's overlap share).
+-- The overlap is k*k counters for k skill pairs, so it follows log-in and log-out only, not every
+-- away <-> available toggle (which stays cheap: k counters).
 local function cap_change(agent, d_online, d_serving)
   local langs, topics = split(agent.langs), split(agent.topics)
   local names = {}
@@ -140,6 +142,11 @@ local function cap_change(agent, d_online, d_serving)
   end
   if d_online ~= 0 then
     for _, l in ipairs(langs) do redis.call('HINCRBY', K_CAP, 'L:' .. l, d_online) end
+    for _, a in ipairs(names) do
+      for _, b in ipairs(names) do
+        if a ~= b then redis.call('HINCRBY', K_OVERLAP, a .. '|' .. b, d_online) end
+      end
+    end
     for _, n in ipairs(names) do
       local left = redis.call('HINCRBY', K_CAP, 'O:' .. n, d_online)
       if left == 0 then
@@ -154,12 +161,7 @@ local function cap_change(agent, d_online, d_serving)
     end
   end
   if d_serving ~= 0 then
-    for _, a in ipairs(names) do
-      redis.call('HINCRBY', K_CAP, 'S:' .. a, d_serving)
-      for _, b in ipairs(names) do
-        if a ~= b then redis.call('HINCRBY', K_OVERLAP, a .. '|' .. b, d_serving) end
-      end
-    end
+    for _, a in ipairs(names) do redis.call('HINCRBY', K_CAP, 'S:' .. a, d_serving) end
   end
 end
 

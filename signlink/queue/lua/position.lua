@@ -1,6 +1,6 @@
 -- position: ARGV 5.. ticket ids. For each waiting ticket: its rank in its own queue and the number of
 -- tickets ahead of it in every queue that shares its agents, each weighted by the share of that
--- queue's agents who can also serve it (estimator.py turns this into a wait). Read-only.
+-- queue's online agents who can also serve it (estimator.py turns this into a wait). Read-only.
 local overlap_of = {}
 local function overlap(me)
   if overlap_of[me] then return overlap_of[me] end
@@ -10,7 +10,7 @@ local function overlap(me)
     if other ~= me then
       local x = tonumber(redis.call('HGET', K_OVERLAP, me .. '|' .. other)) or 0
       if x > 0 then
-        local s = tonumber(redis.call('HGET', K_CAP, 'S:' .. other)) or 0
+        local s = tonumber(redis.call('HGET', K_CAP, 'O:' .. other)) or 0
         if s > 0 then out[#out + 1] = {q = q, share = x / s} end
       end
     end
