@@ -6,7 +6,17 @@ from pathlib import Path
 
 from aiohttp import web
 
-from signlink.web import agent_pages, auth, check_api, customer_pages, health, pages, tickets_api, ws
+from signlink.web import (
+    agent_pages,
+    auth,
+    check_api,
+    customer_pages,
+    health,
+    pages,
+    qa_pages,
+    tickets_api,
+    ws,
+)
 
 STATIC_DIR = Path(__file__).parent / "static"
 
@@ -24,4 +34,5 @@ def setup(app: web.Application) -> None:
     tickets_api.setup_routes(app)
     app.router.add_get("/ws", ws.websocket)
     customer_pages.setup_routes(app)
+    qa_pages.setup_routes(app)
     app.router.add_static("/static/", STATIC_DIR, name="static")
