@@ -160,7 +160,7 @@ class Day:
                     topics = list(TOPIC_SHARE)
                     if self.rng.random() < 0.5:
                         topics = self.rng.sample(topics, self.rng.randint(3, 5))
-                    agent = SimAgent(f"agent-{n:03d}", DAY_START + stop * 3600)
+                    agent = SimAgent(f"agent-{n:03d}", DAY_START + (stop - 8) * 3600)
                     self.agents[agent.id] = agent
                     begin = DAY_START + (start - 8) * 3600
                     self.at(begin, partial(self.shift_starts, agent, langs, topics))
