@@ -300,6 +300,21 @@ class QueueStore:
             raise NotFound(f"no agent {agent_id}")
         return Agent.from_record(json.loads(raw))
 
+    async def list_agents(self) -> list[Agent]:
+        """Every agent who ever logged in, with their status (for the supervisor view)."""
+        try:
+            raw: list[bytes | str] = await self.redis.hvals(self._key("agents"))
+        except (RedisError, OSError) as exc:
+            raise BackendUnavailable(f"queue unavailable: cannot reach Redis ({exc})") from exc
+        return sorted((Agent.from_record(json.loads(r)) for r in raw), key=lambda a: a.id)
+
+    async def ticket_for_session(self, session_id: str) -> Ticket:
+        """The ticket (customer, language, topic, verdict, device) of a session, ended or not."""
+        ticket_id = await self._hget("sessions", session_id)
+        if ticket_id is None:
+            raise NotFound(f"no session {session_id}")
+        return await self.get_ticket(ticket_id)
+
     async def get_offer(self, offer_id: str) -> Offer:
         raw = await self._hget("offers", offer_id)
         if raw is None:

@@ -212,3 +212,21 @@ async def test_silent_agent_is_logged_out(store: QueueStore, join: Join, clock: 
     with pytest.raises(Closed):
         await store.agent_heartbeat("a1")
     await assert_consistent(store)
+
+
+async def test_supervisor_and_console_reads(store: QueueStore, join: Join) -> None:
+    await store.agent_login("b1", ["ASL"], ["phone"], ready=True, name="Bea")
+    await store.agent_login("a1", ["BSL"], ["pc"])
+    placed = await join(device_model="Watch 4", device_serial="SN-1")
+    assert placed.offer
+    assert (await store.get_offer(placed.offer.id)).ticket_id == placed.ticket.id
+    session = await store.accept("b1", placed.offer.id)
+    ticket = await store.ticket_for_session(session.id)
+    assert (ticket.id, ticket.device_model, ticket.device_serial) == (placed.ticket.id, "Watch 4", "SN-1")
+    agents = await store.list_agents()
+    assert [(a.id, a.name, a.status) for a in agents] == [
+        ("a1", "", AgentStatus.AWAY),
+        ("b1", "Bea", AgentStatus.IN_CALL),
+    ]
+    with pytest.raises(Closed):
+        await store.get_offer(placed.offer.id)
