@@ -45,12 +45,21 @@ from signlink.config import PROJECT_ROOT, Settings
 from signlink.signaling import check_service
 from signlink.web import keys
 from signlink.web.app import create_app
-from tests.signaling.whip_client import ClipTrack, EncodedClip, encode_clip, events, final_verdict, publish
+from tests.signaling.whip_client import (
+    GOOD_CLIP,
+    ClipSpec,
+    ClipTrack,
+    EncodedClip,
+    clip_spec,
+    encode_clip,
+    events,
+    final_verdict,
+    publish,
+)
 from tests.support import loopback_ice
 from tests.support.media import media_dir
 from tests.support.redis_proc import RedisProcess, free_port
 
-GOOD_CLIP = "videos/pose_webcam_woman_wave_2s.mp4"
 LEVELS = (1, 2, 4, 6, 8, 10, 12)
 MIN_ANALYSED_FPS = 5.0
 TARGET_VERDICT_S = 1.5
@@ -190,15 +199,17 @@ def _rss_mib() -> float:
 
 
 async def one_level(
-    base: str, http: aiohttp.ClientSession, n: int, clip: Path, cache: Path
+    base: str, http: aiohttp.ClientSession, n: int, clip: ClipSpec, cache: Path
 ) -> dict[str, float]:
     loadgen = await asyncio.create_subprocess_exec(
         sys.executable,
         "-m",
         "tests.signaling.whip_client",
         f"{base}/api/checks",
-        str(clip),
+        *clip.args(),
+        "--cache",
         str(cache),
+        "--count",
         str(n),
         stdout=asyncio.subprocess.PIPE,
         cwd=PROJECT_ROOT,
@@ -252,7 +263,7 @@ async def one_level(
 
 
 async def capacity(
-    base: str, app: web.Application, clip: Path, cache: Path, levels_to_try: tuple[int, ...]
+    base: str, app: web.Application, clip: ClipSpec, cache: Path, levels_to_try: tuple[int, ...]
 ) -> list[dict[str, float]]:
     app[keys.CHECKS].end_on_pass = False  # keep good-video checks analysing: sustained load
     levels: list[dict[str, float]] = []
@@ -275,10 +286,10 @@ async def measure_live(*, runs: int = 7, levels_to_try: tuple[int, ...] = LEVELS
     _require_loopback_only()
     loopback_ice.install()
     load_before = os.getloadavg()[0]
-    clip_path = media_dir() / GOOD_CLIP
+    spec = clip_spec(media_dir(), GOOD_CLIP)
     with tempfile.TemporaryDirectory(prefix="signlink-bench-") as tmp:
         cache = Path(tmp)
-        clip = encode_clip(clip_path, cache_dir=cache)
+        clip = encode_clip(spec, cache_dir=cache)
         redis = RedisProcess(cache / "redis").start()
         try:
             settings = Settings(
@@ -292,7 +303,7 @@ async def measure_live(*, runs: int = 7, levels_to_try: tuple[int, ...] = LEVELS
             async with _serving(settings) as (base, app):
                 live = await time_to_verdict(base, clip, runs)
                 print(f"live time to verdict: {live}", flush=True)
-                levels = await capacity(base, app, clip_path, cache, levels_to_try)
+                levels = await capacity(base, app, spec, cache, levels_to_try)
         finally:
             redis.stop()
     cores = len(os.sched_getaffinity(0))
@@ -307,7 +318,7 @@ async def measure_live(*, runs: int = 7, levels_to_try: tuple[int, ...] = LEVELS
     median = live["median_s"]
     assert isinstance(median, float)
     return {
-        "clip": GOOD_CLIP,
+        "clip": f"{GOOD_CLIP[0]} {GOOD_CLIP[1]}-{GOOD_CLIP[2]} s at {clip.width}x{clip.height}",
         "analysis_workers": check_service.ANALYSIS_WORKERS,
         "time_to_verdict": {
             **live,

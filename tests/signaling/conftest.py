@@ -13,12 +13,16 @@ from pytest_aiohttp import AiohttpClient
 
 from signlink.config import Settings
 from signlink.web.app import create_app
-from tests.signaling.whip_client import ClipTrack, EncodedClip, Publication, encode_clip, publish
-
-# Hands in view (MANIFEST: 21 of 58 frames with one hand; the analyser passes it).
-GOOD_CLIP = "videos/pose_webcam_woman_wave_2s.mp4"
-# A person far away in a room: MediaPipe finds no hand in any frame.
-NO_HANDS_CLIP = "videos/tfjs_person_far_in_room_4s.mp4"
+from tests.signaling.whip_client import (
+    GOOD_CLIP,
+    NO_HANDS_CLIP,
+    ClipTrack,
+    EncodedClip,
+    Publication,
+    clip_spec,
+    encode_clip,
+    publish,
+)
 
 App = TestClient[Any, Any]
 
@@ -33,12 +37,12 @@ def clip_cache(pytestconfig: pytest.Config) -> Path:
 
 @pytest.fixture(scope="session")
 def good_clip(media: Path, clip_cache: Path) -> EncodedClip:
-    return encode_clip(media / GOOD_CLIP, cache_dir=clip_cache)
+    return encode_clip(clip_spec(media, GOOD_CLIP), cache_dir=clip_cache)
 
 
 @pytest.fixture(scope="session")
 def no_hands_clip(media: Path, clip_cache: Path) -> EncodedClip:
-    return encode_clip(media / NO_HANDS_CLIP, cache_dir=clip_cache)
+    return encode_clip(clip_spec(media, NO_HANDS_CLIP), cache_dir=clip_cache)
 
 
 @pytest.fixture

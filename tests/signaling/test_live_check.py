@@ -12,10 +12,12 @@ from redis.asyncio import Redis
 
 from signlink.config import Settings
 from signlink.records.verdicts import VerdictStore
-from tests.signaling.conftest import GOOD_CLIP, App
+from tests.signaling.conftest import App
 from tests.signaling.whip_client import (
+    NO_HANDS_CLIP,
     EncodedClip,
     Publication,
+    clip_spec,
     events,
     final_verdict,
     offer_of,
@@ -162,7 +164,8 @@ async def test_a_browser_that_vanishes_frees_its_slot(
         "-m",
         "tests.signaling.whip_client",
         str(app.make_url("/api/checks")),
-        str(media / GOOD_CLIP),
+        *clip_spec(media, NO_HANDS_CLIP).args(),
+        "--cache",
         str(clip_cache),
         stdout=asyncio.subprocess.PIPE,
     )

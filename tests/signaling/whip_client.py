@@ -5,18 +5,18 @@ monotonic timestamps and paced at the clip's real rate. Sending pre-encoded pack
 publisher cheap: in a browser the encoding happens on the customer's machine, and a benchmark of
 the server should not pay for it.
 
-Run as a module (`python -m tests.signaling.whip_client URL CLIP [CACHE_DIR [COUNT]]`) it publishes
+Run as a module (`python -m tests.signaling.whip_client URL CLIP [--count N] ...`) it publishes
 from its own process and prints each check's URL: a test can then kill -9 it, like a browser that
 vanishes; a benchmark uses it as a load generator beside the server.
 """
 
 from __future__ import annotations
 
+import argparse
 import asyncio
 import fractions
 import hashlib
 import json
-import sys
 import time
 from collections.abc import AsyncIterator
 from dataclasses import dataclass
@@ -44,15 +44,43 @@ class EncodedClip:
         return len(self.packets) / self.duration_s
 
 
+@dataclass(frozen=True)
+class ClipSpec:
+    """Which part of which file to send: seconds [start_s, end_s), scaled to `width` (None: as is)."""
+
+    path: Path
+    start_s: float = 0.0
+    end_s: float | None = None
+    width: int | None = None
+
+    def args(self) -> list[str]:
+        """The same clip on the command line of this module."""
+        args = [str(self.path), "--start", str(self.start_s)]
+        args += ["--end", str(self.end_s)] if self.end_s is not None else []
+        return args + (["--width", str(self.width)] if self.width else [])
+
+
+# A well-lit woman, thumb up in front of her face, from 2.4 s to 4.4 s of the clip, at 640x360
+# (the segment tests/quality passes with the analyser), looped: hands up from the first frame.
+GOOD_CLIP = ("videos/mps_woman_face_then_thumbsup_8s.mp4", 2.4, 4.4, 640)
+# A person far away in a room: MediaPipe finds no hand in any frame.
+NO_HANDS_CLIP = ("videos/tfjs_person_far_in_room_4s.mp4", 0.0, None, None)
+
+
+def clip_spec(media: Path, clip: tuple[str, float, float | None, int | None]) -> ClipSpec:
+    name, start_s, end_s, width = clip
+    return ClipSpec(media / name, start_s, end_s, width)
+
+
 @cache
-def encode_clip(path: Path, *, cache_dir: Path | None = None) -> EncodedClip:
+def encode_clip(spec: ClipSpec, *, cache_dir: Path | None = None) -> EncodedClip:
     """The clip's video as VP8 packets with their presentation times (encoded once, cached on disk)."""
-    stat = path.stat()
-    key = hashlib.sha256(f"{path.resolve()}:{stat.st_size}:{stat.st_mtime_ns}:{ENCODING}".encode())
-    cached = (cache_dir / f"{path.stem}-{key.hexdigest()[:16]}.vp8") if cache_dir else None
+    stat = spec.path.stat()
+    key = hashlib.sha256(f"{spec}:{stat.st_size}:{stat.st_mtime_ns}:{ENCODING}:{BITRATE}".encode())
+    cached = (cache_dir / f"{spec.path.stem}-{key.hexdigest()[:16]}.vp8") if cache_dir else None
     if cached is not None and cached.is_file():
         return _load(cached.read_bytes())
-    clip = _encode(path)
+    clip = _encode(spec)
     if cached is not None:
         cached.write_bytes(_dump(clip))
     return clip
@@ -64,29 +92,37 @@ BITRATE = 2_000_000
 KEYFRAME_EVERY = 30
 
 
-def _encode(path: Path) -> EncodedClip:
+def _encode(spec: ClipSpec) -> EncodedClip:
     packets: list[tuple[bytes, float]] = []
-    with av.open(str(path)) as container:
+    with av.open(str(spec.path)) as container:
         stream = container.streams.video[0]
-        width, height = stream.codec_context.width // 2 * 2, stream.codec_context.height // 2 * 2
+        width, height = stream.codec_context.width, stream.codec_context.height
+        if spec.width:
+            width, height = spec.width, round(height * spec.width / width)
+        width, height = width // 2 * 2, height // 2 * 2
         encoder = av.CodecContext.create("libvpx", "w")
         encoder.width, encoder.height, encoder.pix_fmt = width, height, "yuv420p"
         encoder.time_base = VIDEO_CLOCK
         encoder.bit_rate = BITRATE
         encoder.gop_size = KEYFRAME_EVERY
         encoder.options = dict(ENCODING)
-        first: float | None = None
         step = 1 / float(stream.average_rate or 30)
         for frame in container.decode(stream):
             seconds = float(frame.time or 0.0)
-            first = seconds if first is None else first
+            if seconds < spec.start_s - 1e-6:
+                continue
+            if spec.end_s is not None and seconds >= spec.end_s - 1e-6:
+                break
             image = frame.reformat(width=width, height=height, format="yuv420p")
-            image.pts = round((seconds - first) / VIDEO_CLOCK)
+            image.pts = round((seconds - spec.start_s) / VIDEO_CLOCK)
             image.time_base = VIDEO_CLOCK
             packets += [(bytes(p), float((p.pts or 0) * VIDEO_CLOCK)) for p in encoder.encode(image)]
         packets += [(bytes(p), float((p.pts or 0) * VIDEO_CLOCK)) for p in encoder.encode(None)]
-    duration = packets[-1][1] + step
-    return EncodedClip(tuple(packets), duration, width, height)
+    if not packets:
+        raise ValueError(f"no video in {spec}")
+    first = packets[0][1]
+    packets = [(data, seconds - first) for data, seconds in packets]
+    return EncodedClip(tuple(packets), packets[-1][1] + step, width, height)
 
 
 def _dump(clip: EncodedClip) -> bytes:
@@ -217,21 +253,28 @@ async def final_verdict(http: aiohttp.ClientSession, url: str) -> tuple[dict[str
     raise AssertionError("the events stream ended without a verdict")
 
 
-async def _main(args: list[str]) -> None:
-    """URL CLIP [CACHE_DIR [COUNT]]: publish COUNT streams, print one check URL per line, wait."""
+async def _main() -> None:
     from tests.support import loopback_ice
 
+    parser = argparse.ArgumentParser(description="publish a clip into a signlink check, print its URL")
+    parser.add_argument("url", help="…/api/checks")
+    parser.add_argument("clip", type=Path)
+    parser.add_argument("--start", type=float, default=0.0)
+    parser.add_argument("--end", type=float)
+    parser.add_argument("--width", type=int)
+    parser.add_argument("--cache", type=Path, help="encoded-clip cache folder")
+    parser.add_argument("--count", type=int, default=1, help="streams to publish")
+    args = parser.parse_args()
     loopback_ice.install()
-    url, clip_path = args[0], Path(args[1])
-    cache_dir = Path(args[2]) if len(args) > 2 else None
-    count = int(args[3]) if len(args) > 3 else 1
-    clip = encode_clip(clip_path, cache_dir=cache_dir)
+    clip = encode_clip(ClipSpec(args.clip, args.start, args.end, args.width), cache_dir=args.cache)
     async with aiohttp.ClientSession() as http:
-        publications = await asyncio.gather(*(publish(http, url, ClipTrack(clip)) for _ in range(count)))
+        publications = await asyncio.gather(
+            *(publish(http, args.url, ClipTrack(clip)) for _ in range(args.count))
+        )
         for publication in publications:
             print(publication.url, flush=True)
         await asyncio.sleep(3600)  # until killed
 
 
 if __name__ == "__main__":
-    asyncio.run(_main(sys.argv[1:]))
+    asyncio.run(_main())
