@@ -281,7 +281,7 @@ async def call_quickly(world: World) -> None:
     await q.agent_ready("ana")
 
 
-async def _all_buckets(world: World) -> dict[bytes, dict[bytes | str, bytes | str]]:
+async def _all_buckets(world: World) -> dict[bytes | str, dict[bytes | str, bytes | str]]:
     redis = world.store.redis
     keys = sorted(await redis.keys("rtest:rec:b*"))
     # A counter that went up and down again (waiting, then answered) stays as "0": the same as absent.
