@@ -14,7 +14,7 @@ from redis.asyncio import Redis
 from signlink.config import Settings
 from signlink.queue.store import QueueStore
 from signlink.queue.sweeper import Sweeper
-from signlink.web import auth, check_api, keys, routes, ws
+from signlink.web import auth, check_api, keys, qa_api, routes, ws
 from signlink.web.health import Health
 from signlink.web.middleware import error_middleware, security_headers
 
@@ -80,6 +80,7 @@ def create_app(settings: Settings) -> web.Application:
     app.on_shutdown.append(check_api.end_checks_on_shutdown)
     auth.setup(app)
     app.cleanup_ctx.append(ws.calls_ctx)  # after auth.setup: the call service needs the account store
+    app.cleanup_ctx.append(qa_api.records_ctx)  # the QA records and this process's recorder
     app.on_shutdown.append(ws.close_calls_on_shutdown)
     routes.setup(app)
     return app

@@ -13,7 +13,10 @@ from signlink.config import Settings
 if TYPE_CHECKING:
     from signlink.accounts import AccountStore, Passwords
     from signlink.queue.store import QueueStore
+    from signlink.records.recorder import Recorder
+    from signlink.records.reports import Reports
     from signlink.records.sessions import SessionRecords
+    from signlink.records.store import RecordStore
     from signlink.records.verdicts import VerdictStore
     from signlink.signaling.calls import CallService
     from signlink.signaling.check_service import CheckService
@@ -30,3 +33,6 @@ VERDICTS: web.AppKey[VerdictStore] = web.AppKey("verdicts")
 QUEUE: web.AppKey[QueueStore] = web.AppKey("queue")
 CALLS: web.AppKey[CallService] = web.AppKey("calls")
 SESSIONS: web.AppKey[SessionRecords] = web.AppKey("sessions")
+RECORDS: web.AppKey[RecordStore] = web.AppKey("records")
+REPORTS: web.AppKey[Reports] = web.AppKey("reports")
+RECORDER: web.AppKey[Recorder] = web.AppKey("recorder")

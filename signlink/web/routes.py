@@ -12,7 +12,9 @@ from signlink.web import (
     check_api,
     customer_pages,
     health,
+    metrics,
     pages,
+    qa_api,
     qa_pages,
     tickets_api,
     ws,
@@ -34,5 +36,7 @@ def setup(app: web.Application) -> None:
     tickets_api.setup_routes(app)
     app.router.add_get("/ws", ws.websocket)
     customer_pages.setup_routes(app)
+    qa_api.setup_routes(app)
+    app.router.add_get("/metrics", metrics.metrics)
     qa_pages.setup_routes(app)
     app.router.add_static("/static/", STATIC_DIR, name="static")
