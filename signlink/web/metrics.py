@@ -51,7 +51,8 @@ class Exposition:
         running = 0.0
         for edge, count in buckets:
             running += count
-            self.sample(f"{name}_bucket", running, {"le": _number(edge)})
+            le = "+Inf" if math.isinf(edge) else repr(float(edge))  # as the client libraries write it
+            self.sample(f"{name}_bucket", running, {"le": le})
         self.sample(f"{name}_sum", total)
         self.sample(f"{name}_count", running)
 
