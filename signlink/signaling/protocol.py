@@ -195,6 +195,21 @@ class Leave:
     pass
 
 
+@dataclass(frozen=True)
+class Stats:
+    """Call quality: what the sender received over the last ~10 s (signlink/records/quality.py)."""
+
+    session_id: str | None = None
+    rtt_ms: float | None = None
+    packet_loss: float | None = None  # 0..1
+    jitter_ms: float | None = None
+    jitter_buffer_ms: float | None = None
+    fps: float | None = None
+    width: int | None = None
+    height: int | None = None
+    freezes: int | None = None
+
+
 ClientMessage = (
     Hello
     | Ping
@@ -209,6 +224,7 @@ ClientMessage = (
     | Transfer
     | Note
     | Leave
+    | Stats
 )
 
 AGENT_ONLY: tuple[type, ...] = (SetStatus, Accept, Decline, WrapUp, Transfer, Note)
@@ -306,6 +322,30 @@ def _signal(raw: dict[str, Any]) -> Signal:
     raise _bad("data must have sdp or candidate")
 
 
+def _number(raw: dict[str, Any], name: str, high: float, *, whole: bool = False) -> Any:
+    value = raw.get(name)
+    if value is None:
+        return None
+    kinds = int if whole else (int, float)
+    if isinstance(value, bool) or not isinstance(value, kinds) or not 0 <= value <= high:
+        raise _bad(f"{name} must be {'a whole number' if whole else 'a number'} from 0 to {high:g}, or null")
+    return value
+
+
+def _stats(raw: dict[str, Any]) -> Stats:
+    return Stats(
+        session_id=_opt_id(raw, "session_id"),
+        rtt_ms=_number(raw, "rtt_ms", 60_000),
+        packet_loss=_number(raw, "packet_loss", 1),
+        jitter_ms=_number(raw, "jitter_ms", 60_000),
+        jitter_buffer_ms=_number(raw, "jitter_buffer_ms", 60_000),
+        fps=_number(raw, "fps", 240),
+        width=_number(raw, "width", 16_384, whole=True),
+        height=_number(raw, "height", 16_384, whole=True),
+        freezes=_number(raw, "freezes", 100_000, whole=True),
+    )
+
+
 def _wrap_up(raw: dict[str, Any]) -> WrapUp:
     return WrapUp(
         session_id=_str(raw, "session_id", limit=64, pattern=_ID),
@@ -335,6 +375,7 @@ _PARSERS: dict[str, Any] = {
         _str(raw, "session_id", limit=64, pattern=_ID), _text(raw, "text", limit=NOTE_MAX_CHARS)
     ),
     "leave": lambda raw: Leave(),
+    "stats": _stats,
 }
 MESSAGE_TYPES = frozenset(_PARSERS)
 

@@ -8,12 +8,15 @@ close code here. The service and its background pushes are started and stopped w
 from __future__ import annotations
 
 import logging
+import time
 from collections.abc import AsyncIterator
 
 from aiohttp import WSMsgType, web
 
 from signlink.errors import Forbidden, SignlinkError
+from signlink.records.quality import QualitySample, Side
 from signlink.records.sessions import SessionRecords
+from signlink.records.store import RecordStore
 from signlink.signaling import protocol as p
 from signlink.signaling.calls import CallService
 from signlink.signaling.connection import Connection
@@ -39,6 +42,7 @@ _TYPE_NAMES = {
     p.Transfer: "transfer",
     p.Note: "note",
     p.Leave: "leave",
+    p.Stats: "stats",
 }
 
 
@@ -79,7 +83,7 @@ async def websocket(request: web.Request) -> web.WebSocketResponse:
     conn = service.open(ws)
     try:
         if await _hello(request, service, conn):
-            await _serve(service, conn)
+            await _serve(service, conn, request.app[keys.RECORDS])
     finally:
         await service.closed(conn)
         await conn.stop_writer()
@@ -129,7 +133,7 @@ async def _hello(request: web.Request, service: CallService, conn: Connection) -
     return not conn.closing
 
 
-async def _serve(service: CallService, conn: Connection) -> None:
+async def _serve(service: CallService, conn: Connection, records: RecordStore) -> None:
     settings = service.settings
     while True:
         msg = await conn.ws.receive()
@@ -144,7 +148,7 @@ async def _serve(service: CallService, conn: Connection) -> None:
                     return
                 continue
             conn.strikes = 0
-            await _one(service, conn, msg.data)
+            await _one(service, conn, msg.data, records)
         elif msg.type is WSMsgType.BINARY:
             conn.send(Error("binary", "messages are JSON text frames"))
         else:  # CLOSE, CLOSING, CLOSED, ERROR (e.g. a frame over the size limit: aiohttp closes 1009)
@@ -153,7 +157,7 @@ async def _serve(service: CallService, conn: Connection) -> None:
             return
 
 
-async def _one(service: CallService, conn: Connection, text: str) -> None:
+async def _one(service: CallService, conn: Connection, text: str, records: RecordStore) -> None:
     assert conn.role is not None
     ref = None
     try:
@@ -161,10 +165,35 @@ async def _one(service: CallService, conn: Connection, text: str) -> None:
         ref = _TYPE_NAMES[type(message)]
         if not p.allowed(conn.role, message):
             raise p.ProtocolError("not_allowed", f"a {conn.role.value} cannot send {ref}")
-        await service.handle(conn, message)
+        if isinstance(message, p.Stats):
+            await _stats(records, conn, message)
+        else:
+            await service.handle(conn, message)
     except p.ProtocolError as exc:
         conn.send(Error(exc.code, str(exc), exc.ref or ref))
         if exc.close is not None:
             await conn.close(exc.close, exc.code)
     except SignlinkError as exc:
         conn.send(Error(exc.code, str(exc), ref))
+
+
+async def _stats(records: RecordStore, conn: Connection, message: p.Stats) -> None:
+    """A call-quality sample from either side of a call, kept with the session (never answered)."""
+    if conn.call is None:
+        raise p.ProtocolError("no_session", "you are not in a call")
+    if message.session_id is not None and message.session_id != conn.call.session_id:
+        raise p.ProtocolError("wrong_session", "that is not your session: nothing was stored")
+    assert conn.role is not None
+    sample = QualitySample(
+        at=time.time(),
+        side=Side.AGENT if conn.role is p.Role.AGENT else Side.CUSTOMER,
+        rtt_ms=message.rtt_ms,
+        packet_loss=message.packet_loss,
+        jitter_ms=message.jitter_ms,
+        jitter_buffer_ms=message.jitter_buffer_ms,
+        fps=message.fps,
+        width=message.width,
+        height=message.height,
+        freezes=message.freezes,
+    )
+    await records.add_sample(conn.call.session_id, sample)
