@@ -12,15 +12,15 @@ from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
 from typing import Any
 
+from signlink.records import quality as quality_rule
 from signlink.web.qa_format import MISSING, Fmt, parse_time
 
 # EN 301 549 §6.5: at least 20 fps for sign language; over 0.8 s of delay "hinders a good sign
-# conversation". The call-quality samples carry round-trip time; the page marks a sample whose RTT
-# alone is over the delay limit (one-way delay is about half the RTT plus the jitter buffer, so a
-# marked sample is certainly too slow; the backend's flag rule is the authority for the call).
-MIN_FPS = 20.0
-MAX_DELAY_MS = 800.0
-HOUR_BUCKETS_UP_TO_S = 2 * 86400
+# conversation". Samples carry the records' delay estimate (delay_ms, records/quality.py); the page
+# marks each sample against the same limits; whether the call is flagged is the records' rule.
+MIN_FPS = quality_rule.MIN_FPS
+MAX_DELAY_MS = quality_rule.MAX_DELAY_MS
+HOUR_S = 3600
 
 
 @dataclass(frozen=True)
@@ -37,6 +37,7 @@ class Chart:
     rows: list[list[str]] = field(default_factory=list)
     limit: float | None = None
     limit_label: str = ""
+    integer: bool = True  # counts: whole-number axis steps
 
 
 def chart_data(charts: Sequence[Chart]) -> dict[str, Any]:
@@ -49,31 +50,24 @@ def chart_data(charts: Sequence[Chart]) -> dict[str, Any]:
             "unit": c.unit,
             "limit": c.limit,
             "limitLabel": c.limit_label,
+            "integer": c.integer,
         }
         for c in charts
         if c.labels
     }
 
 
-def bucket_for(period: Mapping[str, Any]) -> str:
-    """Hours for a period of up to two days, else days."""
-    start, end = parse_time(period.get("from")), parse_time(period.get("to"))
-    if start and end and (end - start).total_seconds() <= HOUR_BUCKETS_UP_TO_S:
-        return "hour"
-    return "day"
-
-
 # The overview
 
 
-def overview_charts(fmt: Fmt, series: Mapping[str, Any], bucket: str) -> list[Chart]:
+def overview_charts(fmt: Fmt, series: Mapping[str, Any], threshold_s: float | None) -> list[Chart]:
     buckets = series.get("buckets") or []
-    hourly = bucket == "hour" or _looks_hourly(buckets)
+    hourly = series.get("bucket_s") == HOUR_S if "bucket_s" in series else _looks_hourly(buckets)
     charts = [_calls_over_time(fmt, buckets, hourly)]
     if any(b.get("max_waiting") is not None for b in buckets):
         charts.append(_waiting_over_time(fmt, buckets, hourly))
     charts += [
-        _answer_times(fmt, series.get("answer_time_histogram") or []),
+        _answer_times(fmt, series.get("answer_time_histogram") or [], threshold_s),
         _breakdown(fmt, "by_language", series.get("by_language") or [], "sl"),
         _breakdown(fmt, "by_topic", series.get("by_topic") or [], "topic"),
     ]
@@ -84,7 +78,7 @@ def _calls_over_time(fmt: Fmt, buckets: Sequence[Mapping[str, Any]], hourly: boo
     """Customers who came, were answered and left unanswered, per hour or day (one scale)."""
     labels = [_bucket_label(b.get("t"), hourly) for b in buckets]
     columns = (
-        ("joined", "qa.chart.joined"),
+        ("tickets", "qa.chart.joined"),
         ("answered", "qa.chart.answered"),
         ("abandoned", "qa.chart.abandoned"),
     )
@@ -141,10 +135,11 @@ def _waiting_over_time(fmt: Fmt, buckets: Sequence[Mapping[str, Any]], hourly: b
     )
 
 
-def _answer_times(fmt: Fmt, histogram: Sequence[Mapping[str, Any]]) -> Chart:
+def _answer_times(fmt: Fmt, histogram: Sequence[Mapping[str, Any]], threshold_s: float | None) -> Chart:
     labels, counts = [], []
     previous: float | None = None
-    for item in histogram:
+    last = max((i for i, item in enumerate(histogram) if _num(item.get("count"))), default=-1)
+    for item in histogram[: last + 1]:
         le = _num(item.get("le_s"))
         if le is None or math.isinf(le):
             labels.append(fmt.t("qa.chart.over", limit=fmt.limit(previous)) if previous else MISSING)
@@ -153,13 +148,18 @@ def _answer_times(fmt: Fmt, histogram: Sequence[Mapping[str, Any]]) -> Chart:
             previous = le
         counts.append(_num(item.get("count")) or 0.0)
     total = sum(counts)
-    if total:
-        top = max(range(len(counts)), key=lambda i: counts[i])
+    if total and threshold_s is not None:
+        within = sum(
+            _num(item.get("count")) or 0.0
+            for item in histogram
+            if (le := _num(item.get("le_s"))) is not None and le <= threshold_s
+        )
         summary = fmt.t(
             "qa.chart.answer_time_summary",
             total=fmt.number(total),
-            bucket=labels[top],
-            count=fmt.number(counts[top]),
+            within=fmt.number(within),
+            after=fmt.number(total - within),
+            limit=fmt.limit(threshold_s),
         )
     else:
         summary = fmt.t("qa.chart.empty")
@@ -218,19 +218,26 @@ def _breakdown(fmt: Fmt, chart_id: str, items: Sequence[Mapping[str, Any]], grou
 # One session
 
 
-def marked_quality(quality: Mapping[str, Any]) -> dict[str, Any]:
+def marked_quality(fmt: Fmt, quality: Mapping[str, Any]) -> dict[str, Any]:
     """The quality record with each sample marked where it falls below what signing needs."""
     samples = []
     for sample in sorted(quality.get("samples") or [], key=lambda s: _sort_time(s.get("at"))):
-        fps, rtt = _num(sample.get("fps")), _num(sample.get("rtt_ms"))
+        fps, delay = _num(sample.get("fps")), _num(sample.get("delay_ms"))
         samples.append(
             {
                 **sample,
                 "low_fps": fps is not None and fps < MIN_FPS,
-                "high_delay": rtt is not None and rtt > MAX_DELAY_MS,
+                "high_delay": delay is not None and delay > MAX_DELAY_MS,
             }
         )
-    return {**quality, "samples": samples, "flagged": bool(quality.get("flagged"))}
+    return {
+        **quality,
+        "samples": samples,
+        "flagged": bool(quality.get("flagged")),
+        "reason_texts": [
+            reason_text(fmt, r) for r in quality.get("findings") or quality.get("reasons") or []
+        ],
+    }
 
 
 def quality_charts(fmt: Fmt, samples: Sequence[Mapping[str, Any]]) -> list[Chart]:
@@ -241,7 +248,7 @@ def quality_charts(fmt: Fmt, samples: Sequence[Mapping[str, Any]]) -> list[Chart
     charts = []
     for chart_id, metric, unit, limit, limit_key in (
         ("fps", "fps", fmt.t("qa.unit.fps"), MIN_FPS, "qa.quality.fps_limit"),
-        ("rtt", "rtt_ms", fmt.t("qa.unit.ms"), MAX_DELAY_MS, "qa.quality.rtt_limit"),
+        ("delay", "delay_ms", fmt.t("qa.unit.ms"), MAX_DELAY_MS, "qa.quality.delay_limit"),
     ):
         values = []
         for side in sides:
@@ -269,6 +276,7 @@ def quality_charts(fmt: Fmt, samples: Sequence[Mapping[str, Any]]) -> list[Chart
                 unit=unit,
                 limit=limit,
                 limit_label=fmt.t(limit_key),
+                integer=False,
             )
         )
     return charts
@@ -280,6 +288,21 @@ def timeline(fmt: Fmt, steps: Sequence[Mapping[str, Any]], names: Mapping[str, s
     return [{**s, "detail_text": _detail_text(fmt, s.get("detail"), names)} for s in ordered]
 
 
+# Detail keys that are ids for machines, not facts for a reader.
+_HIDDEN_DETAILS = frozenset({"offer_id", "session_id"})
+# How each detail's value is said: a label group for codes, or a special form.
+_DETAIL_LABELS = {
+    "by": "qa.by",
+    "reason": "qa.reason",
+    "outcome": "agent.outcome",
+    "status": "qa.check",
+    "priority_class": "qa.class",
+    "topic": "topic",
+    "from_topic": "topic",
+    "to_topic": "topic",
+}
+
+
 def _detail_text(fmt: Fmt, detail: object, names: Mapping[str, str]) -> str:
     if detail is None or detail in ("", {}):
         return ""
@@ -287,18 +310,39 @@ def _detail_text(fmt: Fmt, detail: object, names: Mapping[str, str]) -> str:
         return str(detail)
     parts = []
     for key, value in detail.items():
-        if value is None or value == "":
+        if value is None or value in ("", []) or key in _HIDDEN_DETAILS:
             continue
-        if key in ("agent_id", "agent", "to_agent"):
+        if key in ("agent_id", "agent"):
             text = names.get(str(value), str(value))
         elif key.endswith("_s") and isinstance(value, int | float):
             text = fmt.duration(value)
-        elif key in ("by", "reason", "outcome"):
-            text = fmt.label(f"qa.{key}", value)
+        elif key == "failing" and isinstance(value, list):
+            text = ", ".join(fmt.label("crit", v) for v in value)
+        elif key == "rating":
+            text = f"{value} / 5"
+        elif key in _DETAIL_LABELS:
+            text = fmt.label(_DETAIL_LABELS[key], value)
+        elif isinstance(value, list):
+            text = ", ".join(str(v) for v in value)
         else:
             text = str(value)
         parts.append(f"{fmt.label('qa.detail', key)}: {text}")
     return " · ".join(parts)
+
+
+def reason_text(fmt: Fmt, reason: object) -> str:
+    """A flag reason: a code ("low_fps") or a finding ({"reason", "side", "bad", "measured", ...})."""
+    if not isinstance(reason, Mapping):
+        return fmt.label("qa.reason", reason)
+    text = fmt.label("qa.reason", reason.get("reason"))
+    if reason.get("side") and reason.get("measured"):
+        text += " " + fmt.t(
+            "qa.quality.finding",
+            side=fmt.label("qa.side_of", reason.get("side")),
+            bad=fmt.number(reason.get("bad")),
+            measured=fmt.number(reason.get("measured")),
+        )
+    return text
 
 
 def criteria_rows(fmt: Fmt, check: Mapping[str, Any] | None) -> list[tuple[str, dict[str, Any]]]:

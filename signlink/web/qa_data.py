@@ -1,7 +1,8 @@
-"""Where the QA pages get their figures: the records backend, in the JSON API's shapes.
+"""Where the QA pages get their figures: the same functions that answer the QA JSON API.
 
-The pages render exactly what the API answers (docs/protocol.md, "QA API"), so a page and an export
-can never disagree. This module is the pages' only door to the records.
+The pages render exactly what the API answers (docs/protocol.md, "QA API"), so a page, the API and
+the CSV export can never disagree. Filters go in as the page received them; the API's parser checks
+them (BadRequest for a malformed one). This module is the pages' only door to the records.
 """
 
 from __future__ import annotations
@@ -11,48 +12,31 @@ from typing import Any
 
 from aiohttp import web
 
-from signlink.web import keys
+from signlink.web import qa_api
 
 
 async def summary(request: web.Request, filters: Mapping[str, str]) -> dict[str, Any]:
-    raise NotImplementedError
+    return await qa_api.summary_data(request, filters)
 
 
-async def timeseries(request: web.Request, filters: Mapping[str, str], *, bucket: str) -> dict[str, Any]:
-    raise NotImplementedError
+async def timeseries(request: web.Request, filters: Mapping[str, str]) -> dict[str, Any]:
+    """Hourly points for a period up to three days, else daily (the API's choice); see `bucket_s`."""
+    return await qa_api.timeseries_data(request, filters)
 
 
 async def agents(request: web.Request, filters: Mapping[str, str]) -> dict[str, Any]:
-    raise NotImplementedError
+    return await qa_api.agents_data(request, filters)
 
 
 async def sessions(
     request: web.Request, filters: Mapping[str, str], *, limit: int, cursor: str
 ) -> dict[str, Any]:
-    raise NotImplementedError
+    return await qa_api.sessions_data(request, filters, limit=limit, cursor=cursor or None)
 
 
 async def session(request: web.Request, ticket_id: str) -> dict[str, Any]:
-    raise NotImplementedError
+    return await qa_api.session_data(request, ticket_id)
 
 
 async def live(request: web.Request) -> dict[str, Any]:
-    snapshot = await request.app[keys.QUEUE].snapshot()
-    return {
-        "at": snapshot.at,
-        "waiting": snapshot.waiting,
-        "longest_wait_s": snapshot.longest_wait_s,
-        "lines": [
-            {
-                "language": line.language,
-                "topic": line.topic,
-                "waiting": line.waiting,
-                "offered": line.offered,
-                "longest_wait_s": line.longest_wait_s,
-                "online_agents": line.online_agents,
-                "serving_agents": line.serving_agents,
-            }
-            for line in snapshot.lines
-        ],
-        "agents": {status.value: count for status, count in snapshot.agents.items()},
-    }
+    return await qa_api.live_data(request)

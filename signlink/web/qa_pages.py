@@ -74,16 +74,15 @@ async def overview(request: web.Request) -> web.Response:
     error = ""
     try:
         summary = await qa_data.summary(request, values)
-        bucket = qa_charts.bucket_for(summary["period"])
-        series = await qa_data.timeseries(request, values, bucket=bucket)
+        series = await qa_data.timeseries(request, values)
         agents = (await qa_data.agents(request, values))["agents"]
     except BadRequest as exc:
         error, values = _filter_error(fmt, exc), {}
         summary = await qa_data.summary(request, values)
-        bucket = qa_charts.bucket_for(summary["period"])
-        series = await qa_data.timeseries(request, values, bucket=bucket)
+        series = await qa_data.timeseries(request, values)
         agents = (await qa_data.agents(request, values))["agents"]
-    charts = qa_charts.overview_charts(fmt, series, bucket)
+    levels = summary.get("service_level") or []
+    charts = qa_charts.overview_charts(fmt, series, levels[0]["threshold_s"] if levels else None)
     names = await _agent_names(request)
     for row in agents:
         row["name"] = names.get(row["agent_id"], row.get("name") or row["agent_id"])
@@ -93,6 +92,7 @@ async def overview(request: web.Request) -> web.Response:
         request,
         "qa/overview.html",
         "/qa",
+        status=400 if error else 200,
         fmt=fmt,
         s=summary,
         values=values,
@@ -128,6 +128,7 @@ async def sessions(request: web.Request) -> web.Response:
         request,
         "qa/sessions.html",
         "/qa/sessions",
+        status=400 if error else 200,
         fmt=fmt,
         values=values,
         error=error,
@@ -146,7 +147,7 @@ async def session(request: web.Request) -> web.Response:
     record = await qa_data.session(request, request.match_info["ticket_id"])
     names = await _agent_names(request)
     ticket = record["ticket"]
-    quality = qa_charts.marked_quality(record.get("quality") or {})
+    quality = qa_charts.marked_quality(fmt, record.get("quality") or {})
     charts = qa_charts.quality_charts(fmt, quality["samples"])
     offers = [
         {**o, "agent_name": names.get(o.get("agent_id"), o.get("agent_id"))}
@@ -167,7 +168,10 @@ async def session(request: web.Request) -> web.Response:
         check_criteria=qa_charts.criteria_rows(fmt, check),
         check_metrics=qa_charts.metric_rows(check),
         offers=offers,
-        session=record.get("session"),
+        calls=[
+            {**call, "agent_name": names.get(call.get("agent_id"), call.get("agent_id"))}
+            for call in record.get("sessions") or ([record["session"]] if record.get("session") else [])
+        ],
         quality=quality,
         charts=charts,
         chart_data=qa_charts.chart_data(charts),
@@ -207,10 +211,18 @@ def _fmt(request: web.Request) -> Fmt:
     return Fmt(i18n.negotiate(request))
 
 
-def _render(request: web.Request, template: str, section: str, **context: Any) -> web.Response:
+def _render(
+    request: web.Request, template: str, section: str, *, status: int = 200, **context: Any
+) -> web.Response:
     account = current_account(request)
     return render(
-        request, template, account=account, csrf_token=csrf_token(request) or "", section=section, **context
+        request,
+        template,
+        status=status,
+        account=account,
+        csrf_token=csrf_token(request) or "",
+        section=section,
+        **context,
     )
 
 

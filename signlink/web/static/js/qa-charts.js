@@ -22,12 +22,13 @@ function text(parent, x, y, content, attrs = {}) {
   return node;
 }
 
-/** Round numbers for an axis from 0 to at least `max` (about `count` steps). */
-export function niceTicks(max, count = 4) {
+/** Round numbers for an axis from 0 to at least `max` (about `count` steps); whole steps for counts. */
+export function niceTicks(max, count = 4, integer = false) {
   if (!(max > 0)) return [0, 1];
   const raw = max / count;
   const power = 10 ** Math.floor(Math.log10(raw));
-  const step = [1, 2, 2.5, 5, 10].map((m) => m * power).find((s) => s >= raw);
+  let step = [1, 2, 2.5, 5, 10].map((m) => m * power).find((s) => s >= raw);
+  if (integer) step = Math.max(1, Math.ceil(step));
   const ticks = [];
   for (let v = 0; v <= max + step * 0.999; v += step) ticks.push(Number(v.toPrecision(12)));
   return ticks;
@@ -89,7 +90,7 @@ export function lineChart(container, spec, height = 240) {
   const { svg, width } = frame(container, height);
   const x0 = PAD.left;
   const x1 = width - PAD.right;
-  const ticks = niceTicks(maxOf(spec));
+  const ticks = niceTicks(maxOf(spec), 4, spec.integer);
   const top = ticks[ticks.length - 1];
   const y = (v) => height - PAD.bottom - (v / top) * (height - PAD.top - PAD.bottom);
   const n = spec.labels.length;
@@ -125,7 +126,7 @@ export function barChart(container, spec, height = 240) {
   const { svg, width } = frame(container, height);
   const x0 = PAD.left;
   const x1 = width - PAD.right;
-  const ticks = niceTicks(maxOf(spec));
+  const ticks = niceTicks(maxOf(spec), 4, spec.integer);
   const top = ticks[ticks.length - 1];
   const y = (v) => height - PAD.bottom - (v / top) * (height - PAD.top - PAD.bottom);
   const n = spec.labels.length;

@@ -22,16 +22,34 @@ function label(group, code) {
   return text === key ? String(code) : text;
 }
 
-export function duration(seconds) {
-  if (seconds == null || !Number.isFinite(seconds)) return "–";
+/** A duration as [number, unit] pairs, as qa_format.Fmt.duration_parts: 1 min 05 s, 2 h 03 min. */
+export function durationParts(seconds) {
+  if (seconds == null || !Number.isFinite(seconds)) return [];
   const total = Math.round(seconds);
-  if (total < 60) return `${total} ${t("qa.unit.s")}`;
+  if (total < 60) return [[String(total), t("qa.unit.s")]];
   const hours = Math.floor(total / 3600);
   const minutes = Math.floor((total % 3600) / 60);
-  const secs = total % 60;
   const pad = (n) => String(n).padStart(2, "0");
-  if (hours) return `${hours} ${t("qa.unit.h")} ${pad(minutes)} ${t("qa.unit.min")}`;
-  return `${minutes} ${t("qa.unit.min")} ${pad(secs)} ${t("qa.unit.s")}`;
+  if (hours) return [[String(hours), t("qa.unit.h")], [pad(minutes), t("qa.unit.min")]];
+  return [[String(minutes), t("qa.unit.min")], [pad(total % 60), t("qa.unit.s")]];
+}
+
+export function duration(seconds) {
+  const parts = durationParts(seconds);
+  return parts.length ? parts.map(([n, u]) => `${n} ${u}`).join(" ") : "–";
+}
+
+// Number and unit in their own spans (the unit set smaller), like the server's duration macro.
+function setDuration(id, seconds) {
+  const node = document.getElementById(id);
+  const parts = durationParts(seconds);
+  const children = [];
+  if (!parts.length) children.push(cell("span", "–", "n"));
+  parts.forEach(([n, u], i) => {
+    if (i) children.push(document.createTextNode(" "));
+    children.push(cell("span", n, "n"), document.createTextNode("\u2009"), cell("span", u, "u"));
+  });
+  node.replaceChildren(...children);
 }
 
 function clock(epochS) {
@@ -61,7 +79,7 @@ export function activeLines(lines) {
 export function render(data) {
   const waiting = Number(data.waiting) || 0;
   setText("live-waiting", String(waiting));
-  setText("live-longest", waiting ? duration(data.longest_wait_s) : "–");
+  setDuration("live-longest", waiting ? data.longest_wait_s : null);
   for (const status of STATUSES) setText(`live-agents-${status}`, String((data.agents || {})[status] ?? 0));
   const all = data.lines || [];
   const active = activeLines(all);
