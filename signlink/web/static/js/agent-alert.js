@@ -3,7 +3,8 @@
 // - "flash" (on by default): banner and title alternate once a second (WCAG 2.3.1: at most 3 flashes
 //   a second), never with prefers-reduced-motion;
 // - "sound" (off by default): a short two-tone chime made with WebAudio, repeated every few seconds;
-// - "notify" (off by default): a desktop notification, which reaches an agent in another window.
+// - "notify" (off by default): a desktop notification when the console is not in front, which
+//   reaches an agent in another tab or window.
 // Settings persist in localStorage.
 
 const STORE = "signlink.agent.alerts";
@@ -94,7 +95,9 @@ export class OfferAlert {
     if (sound && this.chime.play()) {
       this.timers.push(window.setInterval(() => this.chime.play(), CHIME_EVERY_MS));
     }
-    if (notify && "Notification" in window && Notification.permission === "granted") {
+    // A notification is for an agent looking elsewhere; the page itself already shows the offer.
+    const elsewhere = document.visibilityState !== "visible" || !document.hasFocus();
+    if (notify && elsewhere && "Notification" in window && Notification.permission === "granted") {
       try {
         this.notification = new Notification(title, { body, tag, requireInteraction: true });
         this.notification.onclick = () => {

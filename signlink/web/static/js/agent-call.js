@@ -56,11 +56,11 @@ export class AgentCall {
   }
 
   /** Join the call of `sessionId` (again after a reload: the offerer makes a fresh peer). */
-  async start({ sessionId, iceServers, role }) {
+  async start({ sessionId, iceServers, role, peerConnected = true }) {
     if (this.call && this.sessionId === sessionId) return;
     this.stop();
     this.sessionId = sessionId;
-    this.peerConnected = true;
+    this.peerConnected = peerConnected;
     this.flowing = false;
     this.lastFrameAt = 0;
     const stream = await this.prepareCamera();
@@ -80,7 +80,8 @@ export class AgentCall {
 
   /** `peer` message: the customer's socket dropped or came back (call.js restarts the media). */
   peer(message) {
-    this.peerConnected = message.state !== "disconnected";
+    if (message.state === "disconnected") this.peerConnected = false;
+    if (message.state === "rejoined" || message.state === "connected") this.peerConnected = true;
     this.onChange();
   }
 

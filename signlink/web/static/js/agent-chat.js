@@ -155,9 +155,16 @@ export class NotesView {
 
   add(sessionId, text) {
     const ok = this.send({ type: "note", session_id: sessionId, text });
-    this.notes.push({ text, at: Date.now(), ok });
+    this.notes.push({ text, at: Date.now(), ok, saved: false });
     this.render();
     return ok;
+  }
+
+  /** The server stored a note (`saved`): they are stored in order. */
+  saved() {
+    const note = this.notes.find((n) => n.ok && !n.saved);
+    if (note) note.saved = true;
+    this.render();
   }
 
   render() {
@@ -170,7 +177,8 @@ export class NotesView {
           li.className = note.ok ? "note" : "note note-failed";
           const when = document.createElement("span");
           when.className = "note-when";
-          when.textContent = note.ok ? timeOfDay(note.at) : `${timeOfDay(note.at)} · ${t("agent.chat.failed")}`;
+          const mark = note.ok ? (note.saved ? "agent.notes.stored" : "agent.chat.sending") : "agent.notes.not_stored";
+          when.textContent = `${timeOfDay(note.at)} · ${t(mark)}`;
           const body = document.createElement("p");
           body.textContent = note.text;
           li.append(when, body);

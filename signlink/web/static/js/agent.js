@@ -88,6 +88,8 @@ function handle(message) {
       return chat.failed(message.id);
     case "ended":
       return ended(message);
+    case "saved":
+      return saved(message);
     case "error":
       return serverError(message);
     default:
@@ -101,11 +103,14 @@ function welcome(s) {
   if (s.offer) offered(s.offer);
   else if (state.offer) clearOffer();
   if (s.session && (!state.session || state.session.session_id !== s.session.session_id)) {
-    if (state.status === "wrap_up") toWrapUp(s.session, "system");
-    else sessionStarted({ ...s.session, ice_servers: s.ice_servers || s.session.ice_servers });
+    sessionStarted({ ...s.session, ice_servers: s.session.ice_servers || s.ice_servers });
   } else if (!s.session && state.session) {
     // The call ended while this page was away from the server.
     toWrapUp(state.session, "system");
+  }
+  // A reload during wrap-up: the form comes back for the session still to wrap up.
+  if (s.wrap_up && s.wrap_up.session_id && !state.wrap && state.status === "wrap_up") {
+    toWrapUp({ session_id: s.wrap_up.session_id, ticket: {}, startedAt: 0 }, "system", false, false);
   }
   render();
 }
@@ -113,7 +118,8 @@ function welcome(s) {
 function agentStatus(message) {
   const previous = state.status;
   setStatus(message.status, message);
-  if (message.status === "away" && message.missed > 0 && previous !== "away") {
+  const auto = message.reason === "missed_offers" || (message.reason == null && message.missed > 0);
+  if (message.status === "away" && auto && previous !== "away") {
     state.missed = { at: Date.now(), count: message.missed, reason: message.reason || "timed_out" };
     announce("polite", missedTitle() + " " + missedText());
   }
@@ -142,7 +148,8 @@ function offered(message) {
     offer_id: message.offer_id,
     ticket: message.ticket || {},
     check: message.check || null,
-    timeout_s: timeoutMs / 1000,
+    // The bar's full length: the whole offer time (timeout_s is what was left when it was sent).
+    timeout_s: Math.max(timeoutMs / 1000, Number(root.dataset.offerTimeout) || 0),
     deadline: now + Math.max(0, leftMs),
     receivedAt: now,
   };
@@ -187,13 +194,19 @@ function sessionStarted(message) {
     ticket: message.ticket || before.ticket || {},
     check: message.check || before.check || null,
     startedAt: known ? state.session.startedAt : Date.now(),
+    peerConnected: message.peer ? message.peer.connected !== false : true,
     peerName: (message.peer && message.peer.name) || "",
   };
   if (!known) {
     chat.reset();
     notes.reset();
   }
-  call.start({ sessionId: message.session_id, iceServers: message.ice_servers || [], role: message.role });
+  call.start({
+    sessionId: message.session_id,
+    iceServers: message.ice_servers || [],
+    role: message.role,
+    peerConnected: state.session.peerConnected,
+  });
   renderCallFacts();
   render();
   if (!known) {
@@ -204,17 +217,24 @@ function sessionStarted(message) {
 
 function ended(message) {
   if (!state.session || (message.session_id && message.session_id !== state.session.session_id)) return;
-  toWrapUp(state.session, message.by || "system");
+  const by = message.by || "system";
+  toWrapUp(state.session, by === "transfer" ? "agent" : by, by === "transfer" || state.transferring);
   render();
 }
 
-function toWrapUp(session, by, transferred = false) {
+function saved(message) {
+  if (message.what === "note") notes.saved();
+  if (message.what === "wrap_up") announce("polite", t("agent.wrapup.saved"));
+}
+
+function toWrapUp(session, by, transferred = false, announceIt = true) {
+  state.transferring = false;
   call.stop();
   state.wrap = {
     session_id: session.session_id,
     ticket: session.ticket || {},
     endedBy: by,
-    duration_s: session.startedAt ? (Date.now() - session.startedAt) / 1000 : 0,
+    duration_s: session.startedAt ? (Date.now() - session.startedAt) / 1000 : null,
     transferred,
   };
   state.session = null;
@@ -225,7 +245,7 @@ function toWrapUp(session, by, transferred = false) {
   $("wrapup-outcome").removeAttribute("aria-invalid");
   renderWrap();
   render();
-  announce("polite", t(`agent.announce.ended_${by}`));
+  if (announceIt) announce("polite", t(transferred ? "agent.announce.transferred" : `agent.announce.ended_${by}`));
   $("wrapup-outcome").focus();
 }
 
@@ -234,6 +254,10 @@ function serverError(message) {
   const key = `agent.error.${message.code}`;
   const text = t(key) !== key ? t(key) : t("agent.error.generic", { message: message.message || message.code });
   if (state.accepting) state.accepting = false;
+  if (state.transferring) {
+    state.transferring = false;
+    $("transfer-submit").disabled = false;
+  }
   announce("assertive", text);
   setText("conn-problem", text).hidden = false;
   render();
@@ -242,7 +266,7 @@ function serverError(message) {
 // ---- actions ----
 
 $("set-available").addEventListener("click", () => {
-  chime.unlock(); // a gesture: audio may start later when an offer comes
+  if (settings.sound) chime.unlock(); // a gesture: audio may start later when an offer comes
   send({ type: "status", status: "available" });
 });
 $("set-away").addEventListener("click", () => send({ type: "status", status: "away" }));
@@ -275,9 +299,11 @@ $("transfer-form").addEventListener("submit", (event) => {
   if (!state.session) return;
   const language = $("transfer-language").value;
   const topic = $("transfer-topic").value;
-  if (!send({ type: "transfer", language, topic })) return;
-  $("transfer").open = false;
-  toWrapUp(state.session, "agent", true);
+  if (state.transferring || !send({ type: "transfer", language, topic })) return;
+  // The call ends when the server has put the ticket back in the queue (`ended` by "transfer").
+  state.transferring = true;
+  $("transfer-submit").disabled = true;
+  announce("polite", t("agent.transfer.pending"));
 });
 
 function sendOnEnter(input, form) {
@@ -398,6 +424,7 @@ function render() {
   root.dataset.view = state.view;
   root.dataset.status = state.status;
   root.dataset.conn = state.conn;
+  root.dataset.session = state.session ? state.session.session_id : "";
   for (const panel of root.querySelectorAll("[data-panel]")) panel.hidden = panel.dataset.panel !== state.view;
 
   // Between End and the server's word, the wrap-up already shows as such.
@@ -473,7 +500,7 @@ function checkWords(check) {
   const failing = (check.failing || []).map((f) => pick(f.message) || f.criterion);
   if (check.passed) return { result: "passed", title: t("agent.check.passed"), failing: [] };
   const key = check.continued_despite_failure ? "agent.check.continued" : "agent.check.failed";
-  return { result: "failed", title: t(key), failing };
+  return { result: "failed", title: t(key), failing: failing.length ? failing : [t("agent.check.no_details")] };
 }
 
 function offerAnnouncement() {
@@ -553,12 +580,15 @@ function renderCall() {
 function renderWrap() {
   const w = state.wrap;
   const ticket = w.ticket || {};
-  setText("wrapup-summary", t("agent.wrapup.summary", {
-    language: languageName(ticket.language || ""),
-    topic: topicName(ticket.topic || ""),
-    duration: duration(w.duration_s),
-    by: t(`agent.ended_by.${w.endedBy}`),
-  }));
+  const summary = ticket.language && w.duration_s !== null
+    ? t("agent.wrapup.summary", {
+      language: languageName(ticket.language),
+      topic: topicName(ticket.topic || ""),
+      duration: duration(w.duration_s),
+      by: t(`agent.ended_by.${w.endedBy}`),
+    })
+    : t("agent.wrapup.summary_unknown"); // after a reload: the page no longer knows the call
+  setText("wrapup-summary", summary);
   $("wrapup-saved").hidden = notes.notes.length === 0;
 }
 
