@@ -78,7 +78,8 @@ class Pushes:
     # -- queue events ------------------------------------------------------------------------------
 
     async def on_event(self, event: QueueEvent) -> None:
-        self._dirty = True
+        if self._moves_places(event):
+            self._dirty = True
         hub = self.service.hub
         agent = hub.get(agent_party(event.agent_id)) if event.agent_id else None
         customer = hub.get(customer_party(event.ticket_id)) if event.ticket_id else None
@@ -95,6 +96,14 @@ class Pushes:
             await self._transferred(customer, event)
         elif kind is EventType.TICKET_ABANDONED and customer is not None:
             self.service.ticket_left(customer, event.reason or "timeout")
+
+    def _moves_places(self, event: QueueEvent) -> bool:
+        """Can this change anyone's place or estimate? A ticket of the lowest class joins behind
+        everyone (its score is the largest so far), and a refused one never joins: the rest can."""
+        if event.type is EventType.TICKET_UNSERVED:
+            return False
+        lowest = self.service.settings.priority_classes[-1]
+        return not (event.type is EventType.TICKET_JOINED and event.priority_class == lowest)
 
     async def _offer(self, agent: Connection, offer_id: str) -> None:
         try:
