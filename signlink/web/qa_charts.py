@@ -294,7 +294,7 @@ _HIDDEN_DETAILS = frozenset({"offer_id", "session_id"})
 _DETAIL_LABELS = {
     "by": "qa.by",
     "reason": "qa.reason",
-    "outcome": "agent.outcome",
+    "outcome": "qa.wrap",
     "status": "qa.check",
     "priority_class": "qa.class",
     "topic": "topic",

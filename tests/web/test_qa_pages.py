@@ -17,7 +17,9 @@ from signlink.accounts import Role
 from signlink.config import Settings
 from signlink.queue.models import JoinRequest
 from signlink.web import i18n, keys
+from signlink.web.agent_pages import OUTCOMES
 from signlink.web.app import create_app
+from signlink.web.qa_pages import LIVE_STATUSES
 from tests.support.qa_seed import (
     HOSTILE_COMMENT,
     HOSTILE_NAME,
@@ -133,9 +135,9 @@ async def test_overview_charts_have_text_and_tables_and_data(
 ) -> None:
     await as_qa(client, settings, redis)
     text = await (await client.get(f"/qa?{DAY_QUERY}")).text()
-    data = json.loads(
-        re.search(r'<script type="application/json" id="qa-charts-data">(.*?)</script>', text, re.S)[1]
-    )
+    embedded = re.search(r'<script type="application/json" id="qa-charts-data">(.*?)</script>', text, re.S)
+    assert embedded
+    data = json.loads(embedded[1])
     assert {"calls", "answer_time", "by_language", "by_topic"} <= data.keys()
     by_language = data["by_language"]
     assert by_language["labels"] == ["ASL", "BSL", "CSL"]
@@ -260,11 +262,20 @@ def test_every_qa_key_the_pages_use_is_in_both_catalogs() -> None:
     sources += [web / "qa_pages.py", web / "qa_charts.py", web / "qa_format.py"]
     used: set[str] = set()
     for source in sources:
-        used |= set(re.findall(r"""["'](qa\.[a-z_0-9]+\.[a-z_0-9.]+)["']""", source.read_text("utf-8")))
+        # Keys, not the label groups fmt.label() completes with a code (e.g. "qa.live.count").
+        found = re.findall(
+            r"""(?<!label\()["'](qa\.[a-z_0-9]+\.[a-z_0-9.]+)["']""", source.read_text("utf-8")
+        )
+        used |= set(found)
     assert len(used) > 100
     en, zh = i18n.catalog("en"), i18n.catalog("zh-CN")
     assert sorted(k for k in used if k not in en) == []
     assert {k for k in en if k.startswith("qa.")} == {k for k in zh if k.startswith("qa.")}
+    # Codes the pages turn into words: every wrap-up outcome the console offers, every agent status.
+    for code in OUTCOMES:
+        assert f"qa.wrap.{code}" in en
+    for status in LIVE_STATUSES:
+        assert f"qa.live.count.{status.value}" in en
 
 
 def _figure(page: str, name: str) -> str:
