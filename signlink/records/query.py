@@ -9,7 +9,7 @@ import math
 from dataclasses import dataclass
 from enum import StrEnum
 
-from signlink.records.row import Row
+from signlink.records.row import Row, raw_may_match
 from signlink.records.ticket import CheckStatus
 
 HOUR = 3600
@@ -75,6 +75,19 @@ class Filters:
         langs = (self.language,) if self.language else languages
         tops = (self.topic,) if self.topic else topics
         return [f"{lang}/{topic}" for lang in langs for topic in tops]
+
+    def may_match(self, raw: bytes) -> bool:
+        """A cheap first look at a stored row (see row.raw_may_match); `matches` decides."""
+        plain_outcome = self.outcome if self.outcome is not OutcomeFilter.TRANSFERRED else None
+        return raw_may_match(
+            raw,
+            language=self.language,
+            topic=self.topic,
+            agent=self.agent,
+            outcome=plain_outcome.value if plain_outcome else None,
+            flagged=self.flagged,
+            check=self.check.value if self.check else None,
+        )
 
     def matches(self, row: Row) -> bool:
         if not self.start <= row.at < self.end:

@@ -106,7 +106,7 @@ class Reports:
 
     async def _scan(self, f: Filters, step_hours: int) -> Scanned:
         out = Scanned()
-        async for rows in self.store.scan(f.start_hour, f.end_hour, batch=SCAN_BATCH_HOURS):
+        async for rows in self.store.scan(f.start_hour, f.end_hour, batch=SCAN_BATCH_HOURS, keep=f.may_match):
             for row in rows:
                 if not f.matches(row):
                     continue
@@ -135,7 +135,7 @@ class Reports:
             chunk_at += 1
             hours = list(range(top - 1, max(f.start_hour, top - size) - 1, -1))
             top = hours[-1]
-            for rows in await self.store.hour_rows(hours):
+            for rows in await self.store.hour_rows(hours, f.may_match):
                 for row in reversed(rows):
                     if after is not None and (row.at, row.id) >= after:
                         continue
@@ -147,7 +147,7 @@ class Reports:
 
     async def rows(self, f: Filters) -> AsyncIterator[Row]:
         """Every row matching `f`, oldest first (the CSV)."""
-        async for rows in self.store.scan(f.start_hour, f.end_hour, batch=SCAN_BATCH_HOURS):
+        async for rows in self.store.scan(f.start_hour, f.end_hour, batch=SCAN_BATCH_HOURS, keep=f.may_match):
             for row in rows:
                 if f.matches(row):
                     yield row

@@ -141,6 +141,34 @@ class Row:
         }
 
 
+def raw_may_match(
+    raw: bytes,
+    *,
+    language: str | None = None,
+    topic: str | None = None,
+    agent: str | None = None,
+    outcome: str | None = None,
+    flagged: bool | None = None,
+    check: str | None = None,
+) -> bool:
+    """Can the stored row `raw` (Row.dumps) match? False only when it surely cannot: a test on the
+    bytes, so a scan parses only the candidates. The exact test is Filters.matches on the parsed row."""
+    needles = []
+    if language is not None:
+        needles.append(b'"l":' + json.dumps(language).encode())
+    if topic is not None:
+        needles.append(b'"p":' + json.dumps(topic).encode())
+    if agent is not None:
+        needles.append(json.dumps(agent).encode())
+    if outcome is not None:
+        needles.append(b'"o":' + json.dumps(outcome).encode())
+    if check is not None:
+        needles.append(b'"x":' + json.dumps(check).encode())
+    if flagged is True:
+        needles.append(b'"q":1')
+    return all(needle in raw for needle in needles)
+
+
 def _sum(values: list[float | None]) -> float | None:
     known = [v for v in values if v is not None]
     return round(sum(known), 3) if known else None

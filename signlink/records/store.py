@@ -143,23 +143,29 @@ class RecordStore:
             raise BackendUnavailable(f"cannot write the record {record_id}: {exc}") from exc
         raise BackendUnavailable(f"record {record_id} kept changing under us ({MAX_WATCH_RETRIES} tries)")
 
-    def write(self, pipe: Pipeline, old: TicketRecord | None, new: TicketRecord) -> None:
-        """Queue the commands that store `new` in place of `old`: the one write path of every record."""
+    def write(
+        self, pipe: Pipeline, old: TicketRecord | None, new: TicketRecord, deltas: Deltas | None = None
+    ) -> None:
+        """Queue the commands that store `new` in place of `old`: the one write path of every record.
+        Bucket increments go to `deltas` when given (a batch adds each field once), else straight on."""
+        own = deltas is None
+        acc = Deltas() if deltas is None else deltas
         pipe.set(self.record_key(new.id), new.dumps(), ex=self.retention_s)
         old_row = row_of(old) if old is not None else None
         new_row = row_of(new)
-        if new_row is None:
-            return
-        hour = int(new_row.at // HOUR)
-        rows_key = self.rows_key(hour)
-        pipe.hset(rows_key, new.id, new_row.dumps())
-        pipe.expireat(rows_key, self._expire_at("h", hour))
-        pair = f"{new_row.language}/{new_row.topic}"  # fixed once the row exists (the joined event)
-        old_part = aggregates.contribution(old_row)
-        self._add_difference(pipe, hour, pair, aggregates.contribution(new_row), old_part)
+        if new_row is not None:
+            hour = int(new_row.at // HOUR)
+            rows_key = self.rows_key(hour)
+            pipe.hset(rows_key, new.id, new_row.dumps())
+            acc.expire(rows_key, self._expire_at("h", hour))
+            pair = f"{new_row.language}/{new_row.topic}"  # fixed once the row exists (the joined event)
+            old_part = aggregates.contribution(old_row)
+            self._add_difference(acc, hour, pair, aggregates.contribution(new_row), old_part)
+        if own:
+            acc.flush(pipe)
 
     def _add_difference(
-        self, pipe: Pipeline, hour: int, pair: str, new: Contribution, old: Contribution
+        self, acc: Deltas, hour: int, pair: str, new: Contribution, old: Contribution
     ) -> None:
         delta = aggregates.difference(new.fields, old.fields)
         agent_delta: dict[str, Counters] = {}
@@ -167,31 +173,30 @@ class RecordStore:
             d = aggregates.difference(new.agents.get(agent, {}), old.agents.get(agent, {}))
             if d:
                 agent_delta[agent] = d
-        if not delta and not agent_delta:
-            return
-        buckets = (("h", hour), ("d", hour // 24))
-        for grain, n in buckets:
-            key = self.bucket_key(grain, n)
-            for name, value in delta.items():
-                for field in (f"{pair}|{name}", f"{ALL}|{name}"):
-                    _incr(pipe, key, field, name, value)
+        for grain, n in (("h", hour), ("d", hour // 24)):
             if delta:
-                pipe.expireat(key, self._expire_at(grain, n))
+                key = self.bucket_key(grain, n)
+                for name, value in delta.items():
+                    acc.add(key, f"{pair}|{name}", value)
+                    acc.add(key, f"{ALL}|{name}", value)
+                acc.expire(key, self._expire_at(grain, n))
             if agent_delta:
                 akey = self.bucket_key(grain, n, agents=True)
                 for agent, d in agent_delta.items():
                     for name, value in d.items():
-                        _incr(pipe, akey, f"{agent}|{name}", name, value)
-                pipe.expireat(akey, self._expire_at(grain, n))
+                        acc.add(akey, f"{agent}|{name}", value)
+                acc.expire(akey, self._expire_at(grain, n))
         for name, value in delta.items():
-            _incr(pipe, self.totals_key, name, name, value)
+            acc.add(self.totals_key, name, value)
 
     async def write_new(self, records: Iterable[TicketRecord]) -> None:
         """Store records known to be new, pipelined without WATCH (bulk loads: the benchmark, tests)."""
         try:
             async with self.redis.pipeline(transaction=False) as pipe:
+                acc = Deltas()
                 for record in records:
-                    self.write(pipe, None, record)
+                    self.write(pipe, None, record, acc)
+                acc.flush(pipe)
                 await pipe.execute()
         except (RedisError, OSError) as exc:
             raise BackendUnavailable(f"cannot write records: {exc}") from exc
@@ -207,8 +212,11 @@ class RecordStore:
 
     # -- rows ------------------------------------------------------------------------------------------
 
-    async def hour_rows(self, hours: Sequence[int]) -> list[list[Row]]:
-        """The rows of each hour, oldest first within the hour."""
+    async def hour_rows(
+        self, hours: Sequence[int], keep: Callable[[bytes], bool] | None = None
+    ) -> list[list[Row]]:
+        """The rows of each hour, oldest first within the hour. `keep` looks at each stored row
+        before it is parsed (a cheap first filter: most rows of a long period are skipped unread)."""
         try:
             async with self.redis.pipeline(transaction=False) as pipe:
                 for hour in hours:
@@ -218,13 +226,19 @@ class RecordStore:
             raise BackendUnavailable(f"cannot read the records: {exc}") from exc
         out = []
         for values in replies:
-            rows = [Row.loads(v) for v in values]
+            rows = [Row.loads(v) for v in values if keep is None or keep(v)]
             rows.sort(key=lambda r: (r.at, r.id))
             out.append(rows)
         return out
 
     async def scan(
-        self, start_hour: int, end_hour: int, *, newest_first: bool = False, batch: int = 24
+        self,
+        start_hour: int,
+        end_hour: int,
+        *,
+        newest_first: bool = False,
+        batch: int = 24,
+        keep: Callable[[bytes], bool] | None = None,
     ) -> AsyncIterator[list[Row]]:
         """Rows of [start_hour, end_hour), hour by hour (a few commands per `batch` hours)."""
         hours = list(range(start_hour, end_hour))
@@ -232,7 +246,7 @@ class RecordStore:
             hours.reverse()
         for i in range(0, len(hours), batch):
             chunk = hours[i : i + batch]
-            for rows in await self.hour_rows(chunk):
+            for rows in await self.hour_rows(chunk, keep):
                 yield rows[::-1] if newest_first else rows
 
     # -- buckets ---------------------------------------------------------------------------------------
@@ -398,8 +412,29 @@ def _fold(into: Counters, fields: dict[str, float]) -> None:
         aggregates.combine(into, {field.split("|", 1)[1]: value})
 
 
-def _incr(pipe: Pipeline, key: str, field: str, name: str, value: float) -> None:
-    if aggregates.is_float_field(name):
-        pipe.hincrbyfloat(key, field, value)
-    else:
-        pipe.hincrby(key, field, int(value))
+class Deltas:
+    """Bucket increments gathered before they are sent: one HINCRBY(FLOAT) per field."""
+
+    def __init__(self) -> None:
+        self._add: dict[tuple[str, str], float] = {}
+        self._expire: dict[str, int] = {}
+
+    def add(self, key: str, field: str, value: float) -> None:
+        self._add[key, field] = self._add.get((key, field), 0) + value
+
+    def expire(self, key: str, at: int) -> None:
+        self._expire[key] = at
+
+    def flush(self, pipe: Pipeline) -> None:
+        for (key, field), value in self._add.items():
+            if not value:
+                continue
+            # Sums are floats (HINCRBYFLOAT); every other counter stays a whole number (HINCRBY).
+            if aggregates.is_float_field(field.rpartition("|")[2]):
+                pipe.hincrbyfloat(key, field, round(value, 6))
+            else:
+                pipe.hincrby(key, field, round(value))
+        for key, at in self._expire.items():
+            pipe.expireat(key, at)
+        self._add.clear()
+        self._expire.clear()
