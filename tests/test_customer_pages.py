@@ -90,7 +90,7 @@ async def test_wait_page_carries_the_request_and_every_view(
     for view in ("waiting", "call", "message"):
         assert f'data-view="{view}"' in html
     assert attr(html, "wait-status", "role") == "status"
-    assert attr(html, "chat-log", "role") == "log"
+    assert attr(html, "chat-log-box", "role") == "log"
     assert attr(html, "chat-text", "maxlength") == "2000"
     assert '<dialog class="confirm" id="leave-dialog"' in html
     assert '<dialog class="confirm" id="end-dialog"' in html

@@ -140,7 +140,7 @@ export class CallView {
 
   // Once the customer has had the page in view for a while, the title and banner go back to normal.
   noticeSeen() {
-    if (document.visibilityState !== "visible") return;
+    if (document.visibilityState !== "visible" || !document.hasFocus()) return;
     this.notification?.close();
     if (this.ready.title) {
       this.ready.timers.push(
@@ -212,9 +212,9 @@ export class CallView {
     message.el = li;
     this.messages.set(message.id, message);
     this.renderMessage(message);
-    const log = $("chat-log");
-    const atBottom = log.scrollHeight - log.scrollTop - log.clientHeight < 40;
-    log.append(li);
+    const box = $("chat-log-box");
+    const atBottom = box.scrollHeight - box.scrollTop - box.clientHeight < 40;
+    $("chat-log").append(li);
     if (atBottom || message.mine) li.scrollIntoView({ block: "nearest" });
     $("chat-empty").hidden = true;
   }
@@ -266,7 +266,8 @@ export class CallView {
     const text = t(`call.state_${state}`, { name: this.agentName });
     if ($("call-state-text").textContent !== text) $("call-state-text").textContent = text;
     const remote = $("remote");
-    const showing = state === "connected" && remote.videoWidth > 0;
+    // The agent's picture stays in view while it moves (their socket may drop while the video goes on).
+    const showing = this.mediaState === "connected" && remote.videoWidth > 0;
     $("remote-placeholder").hidden = showing;
     $("remote-placeholder-text").textContent = text;
     $("remote-box").dataset.state = state;

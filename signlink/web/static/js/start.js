@@ -10,8 +10,9 @@ const root = document.getElementById("start");
 const form = document.getElementById("start-form");
 const languages = JSON.parse(root.dataset.languages || "[]");
 const model = {
-  served: null, // Set of codes with an agent online now; null while unknown (then nobody is stopped)
-  showNotServed: false,
+  // sign language -> Set of topics with an agent online now (null: any topic); null while unknown,
+  // and then nobody is stopped
+  served: null,
 };
 
 function label(prefix, code) {
@@ -31,10 +32,20 @@ function choose(name, value) {
   return input;
 }
 
-// ---- which languages are served now ----
+// ---- which sign languages (and topics in them) are served now ----
 
-function servedCodes() {
-  return languages.filter((code) => model.served && model.served.has(code));
+/** What keeps the choice from a queue now: {kind: "language"|"topic", language, topic, choices} or null. */
+function unserved() {
+  const language = chosen("language");
+  if (model.served === null || !language) return null;
+  if (!model.served.has(language)) {
+    return { kind: "language", language, choices: languages.filter((code) => model.served.has(code)) };
+  }
+  const topics = model.served.get(language); // null: the server did not say, so any topic
+  const topic = chosen("topic");
+  if (!topic || !topics || topics.has(topic)) return null;
+  const order = [...form.querySelectorAll('input[name="topic"]')].map((el) => el.value);
+  return { kind: "topic", language, topic, choices: order.filter((code) => topics.has(code)) };
 }
 
 function renderService() {
@@ -48,22 +59,20 @@ function renderService() {
 }
 
 function renderNotServed() {
-  const language = chosen("language");
-  const body = document.getElementById("not-served-body");
-  const notServed = model.served !== null && language && !model.served.has(language);
-  body.hidden = !notServed;
-  if (!notServed) return;
-  const others = servedCodes();
-  document.getElementById("not-served-text").textContent = t("start.not_served_now", {
-    language: label("sl", language),
-  });
-  document.getElementById("served-list-text").textContent = others.length ? t("start.served_list") : t("start.none_served");
-  const buttons = others.map((code) => {
+  const problem = unserved();
+  document.getElementById("not-served-body").hidden = !problem;
+  if (!problem) return;
+  const names = { language: label("sl", problem.language), topic: label("topic", problem.topic || "") };
+  const title = problem.kind === "language" ? "start.not_served_now" : "start.topic_not_served_now";
+  document.getElementById("not-served-text").textContent = t(title, names);
+  const list = problem.kind === "language" ? "start.served_list" : "start.served_topics";
+  document.getElementById("served-list-text").textContent = problem.choices.length ? t(list) : t("start.none_served");
+  const buttons = problem.choices.map((code) => {
     const button = document.createElement("button");
     button.type = "button";
     button.className = "btn btn-secondary";
-    button.dataset.language = code;
-    button.textContent = label("sl", code);
+    button.dataset[problem.kind] = code;
+    button.textContent = label(problem.kind === "language" ? "sl" : "topic", code);
     return button;
   });
   document.getElementById("served-choices").replaceChildren(...buttons);
@@ -74,7 +83,11 @@ async function loadService() {
     const response = await fetch("/api/service", { headers: { Accept: "application/json" } });
     if (!response.ok) throw new Error(`status ${response.status}`);
     const body = await response.json();
-    model.served = new Set((body.languages || []).filter((l) => l.served_now).map((l) => l.code));
+    model.served = new Map(
+      (body.languages || [])
+        .filter((l) => l.served_now)
+        .map((l) => [l.code, Array.isArray(l.topics) ? new Set(l.topics) : null]),
+    );
   } catch (err) {
     console.info("cannot tell which sign languages are served now:", err);
     model.served = null;
@@ -109,7 +122,7 @@ function submit(event) {
     form.querySelector(`input[name="${language ? "topic" : "language"}"]`).focus();
     return;
   }
-  if (model.served !== null && !model.served.has(language)) {
+  if (unserved()) {
     renderNotServed();
     const first = document.querySelector("#served-choices button");
     (first || form.querySelector('input[name="language"]:checked')).focus();
@@ -148,9 +161,10 @@ form.addEventListener("change", (event) => {
 });
 form.addEventListener("input", remember);
 document.getElementById("served-choices").addEventListener("click", (event) => {
-  const button = event.target.closest("button[data-language]");
+  const button = event.target.closest("button[data-language], button[data-topic]");
   if (!button) return;
-  const input = choose("language", button.dataset.language);
+  const name = button.dataset.language ? "language" : "topic";
+  const input = choose(name, button.dataset[name]);
   remember();
   renderNotServed();
   input.focus();

@@ -29,7 +29,8 @@ const model = {
   topic: request.topic,
   position: null,
   estimate: null,
-  served: [], // not_served: the sign languages with an agent online now
+  served: [], // not_served: what has an agent online now ({kind: "language"|"topic", codes})
+  servedKind: "language",
   message: null, // {title, text} catalog keys for the message view
   socket: "idle",
   camera: "starting", // starting | on | denied | missing | busy
@@ -126,19 +127,23 @@ function renderMessage() {
   card.dataset.kind = state;
   if (!model.message) return;
   const title = $("message-title");
-  title.querySelector("span").textContent = t(model.message.title, { language: label("sl", model.language) });
+  title.querySelector("span").textContent = t(model.message.title, names());
   title.dataset.icon = state === "left" ? "leave" : "offline";
   $("message-text").textContent = t(model.message.text);
   $("message-retry").hidden = state !== "error" || model.message.text !== "wait.error_text";
   $("message-here").hidden = state !== "elsewhere";
+  const onlyWayOn = $("message-retry").hidden && $("message-here").hidden;
+  $("message-start").classList.toggle("btn-primary", onlyWayOn);
+  $("message-start").classList.toggle("btn-secondary", !onlyWayOn);
   const choices = state === "not_served" ? model.served : [];
+  const kind = model.servedKind;
   $("wait-served-choices").replaceChildren(
     ...choices.map((code) => {
       const button = document.createElement("button");
       button.type = "button";
       button.className = "btn btn-secondary";
-      button.dataset.language = code;
-      button.textContent = label("sl", code);
+      button.dataset[kind] = code;
+      button.textContent = label(kind === "language" ? "sl" : "topic", code);
       return button;
     }),
   );
@@ -149,7 +154,7 @@ function renderTitle() {
   if (model.state === "waiting" && typeof model.position === "number") {
     document.title = `${t("wait.tab_title", { n: model.position })} · ${t("app.name")}`;
   } else if (model.message && VIEW_OF[model.state] === undefined) {
-    document.title = `${t(model.message.title, { language: label("sl", model.language) })} · ${t("app.name")}`;
+    document.title = `${t(model.message.title, names())} · ${t("app.name")}`;
   } else {
     document.title = `${t("wait.title")} · ${t("app.name")}`;
   }
@@ -182,7 +187,8 @@ function setState(state, changes = {}) {
   render();
   // A pressed button may have just been hidden: put the focus where the new view starts.
   const active = document.activeElement;
-  if (state !== before && hadFocus && (active === document.body || !isVisible(active))) {
+  const sameView = VIEW_OF[state] !== undefined && VIEW_OF[state] === VIEW_OF[before]; // joining -> waiting
+  if (state !== before && !sameView && hadFocus && (active === document.body || !isVisible(active))) {
     const heading = { waiting: "wait-heading", joining: "wait-heading", call: "call-heading" }[state] || "message-title";
     $(heading).focus();
   }
@@ -219,13 +225,35 @@ async function startCamera() {
 
 // ---- the queue ----
 
-function served(list) {
+function codes(list) {
   return (list || []).map((item) => (typeof item === "string" ? item : item?.code)).filter(Boolean);
 }
 
-async function join(language = model.language) {
+function names() {
+  return { language: label("sl", model.language), topic: label("topic", model.topic) };
+}
+
+// 422 not_served: the language has agents but not for this topic, or the language has none now.
+function notServed(data) {
+  const topics = codes(data.served_topics).filter((code) => code !== model.topic);
+  if (topics.length) {
+    return {
+      served: topics,
+      servedKind: "topic",
+      message: { title: "wait.topic_not_served_title", text: "wait.topic_not_served_text" },
+    };
+  }
+  const languages = codes(data.served_languages).filter((code) => code !== model.language);
+  return {
+    served: languages,
+    servedKind: "language",
+    message: { title: "wait.not_served_title", text: languages.length ? "wait.not_served_text" : "wait.none_served" },
+  };
+}
+
+async function join({ language = model.language, topic = model.topic } = {}) {
   const prefs = journey.prefs();
-  setState("joining", { language, position: null, estimate: null, message: null });
+  setState("joining", { language, topic, position: null, estimate: null, message: null });
   const body = {
     language,
     topic: model.topic,
@@ -253,10 +281,7 @@ async function join(language = model.language) {
     setState("waiting", { position: data.position ?? null, estimate: data.estimated_wait_s ?? null });
     connect(data.token, data.ws_url);
   } else if (response.status === 422 && data.error === "not_served") {
-    setState("not_served", {
-      served: served(data.served_languages).filter((code) => code !== language),
-      message: { title: "wait.not_served_title", text: served(data.served_languages).length ? "wait.not_served_text" : "wait.none_served" },
-    });
+    setState("not_served", notServed(data));
   } else if (response.status === 409) {
     setState("error", { message: { title: "wait.error_title", text: "wait.already_queued" } });
   } else if (response.status === 400) {
@@ -413,15 +438,16 @@ $("notify-button").addEventListener("click", async () => {
   $("notify-text").focus(); // the button is gone: keep the focus where it was
 });
 $("message-retry").addEventListener("click", () => join());
+$("wait-served-choices").addEventListener("click", (event) => {
+  const button = event.target.closest("button[data-language], button[data-topic]");
+  if (!button) return;
+  const choice = button.dataset.language ? { language: button.dataset.language } : { topic: button.dataset.topic };
+  journey.savePrefs(choice);
+  join(choice);
+});
 $("message-here").addEventListener("click", () => {
   setState("waiting");
   connect(token);
-});
-$("wait-served-choices").addEventListener("click", (event) => {
-  const button = event.target.closest("button[data-language]");
-  if (!button) return;
-  journey.savePrefs({ language: button.dataset.language });
-  join(button.dataset.language);
 });
 for (const button of document.querySelectorAll("[data-camera-retry]")) button.addEventListener("click", startCamera);
 $("chat-form").addEventListener("submit", (event) => {
