@@ -18,6 +18,7 @@ from dataclasses import dataclass
 from importlib import resources
 
 from redis.asyncio import Redis
+from redis.commands.core import AsyncScript
 from redis.exceptions import RedisError
 
 from signlink.errors import BackendUnavailable, Conflict, Forbidden, NotFound
@@ -151,10 +152,10 @@ class SessionRecords:
         if status == -2:
             raise Conflict(f"session {session_id} is already rated")
 
-    async def _call(self, script: object, session_id: str, agent_id: str | None, *args: str) -> int:
+    async def _call(self, script: AsyncScript, session_id: str, agent_id: str | None, *args: str) -> int:
         argv = [*([agent_id] if agent_id is not None else []), *args]
         try:
-            status = int(await script(keys=[self.key(session_id)], args=argv))  # type: ignore[operator]
+            status = int(await script(keys=[self.key(session_id)], args=argv))
         except (RedisError, OSError) as exc:
             raise BackendUnavailable(f"cannot update the session record: {exc}") from exc
         if status == 0:

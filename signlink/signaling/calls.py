@@ -55,8 +55,6 @@ from signlink.signaling.ratelimit import TokenBucket
 
 log = logging.getLogger(__name__)
 
-STAFF_SESSION_CHECK_S = 60.0  # how often an agent's socket re-checks their login is still valid
-
 
 def other(role: p.Role) -> p.Role:
     return p.Role.AGENT if role is p.Role.CUSTOMER else p.Role.CUSTOMER
@@ -108,7 +106,6 @@ class CallService:
                 raise p.ProtocolError("forbidden", "an agent account is needed", close=p.CloseCode.FORBIDDEN)
             conn.account = account
             conn.staff_session = staff_session
-            conn.session_checked_at = time.monotonic()
             await self._hello_agent(conn, account)
 
     async def _hello_customer(self, conn: Connection, token: str) -> None:
@@ -259,15 +256,13 @@ class CallService:
             await self._agent_alive(conn, conn.account)
 
     async def _agent_alive(self, conn: Connection, account: Account) -> None:
-        now = time.monotonic()
-        if now - conn.session_checked_at >= STAFF_SESSION_CHECK_S:
-            conn.session_checked_at = now
-            session = await self.accounts.session(conn.staff_session)
-            current = await self.accounts.get(account.username) if session else None
-            if current is None or current.disabled:
-                raise p.ProtocolError(
-                    "unauthenticated", "your login has ended", close=p.CloseCode.UNAUTHENTICATED
-                )
+        # The login may have ended since the hello (logout elsewhere, disabled, expired).
+        session = await self.accounts.session(conn.staff_session)
+        current = await self.accounts.get(account.username) if session else None
+        if current is None or current.disabled:
+            raise p.ProtocolError(
+                "unauthenticated", "your login has ended", close=p.CloseCode.UNAUTHENTICATED
+            )
         try:
             await self.queue.agent_heartbeat(account.username)
         except Closed:

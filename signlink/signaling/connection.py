@@ -59,7 +59,6 @@ class Connection:
         self.account: Account | None = None
         self.staff_session = ""  # the login's session id (secret: never logged)
         self.agent_status: str | None = None
-        self.session_checked_at = 0.0
         self._out: deque[str] = deque()
         self._wake = asyncio.Event()
         self._idle = asyncio.Event()  # the outbox is empty

@@ -58,9 +58,12 @@ class Hub:
 
     async def claim(self, conn: Connection, party: str) -> bool:
         """Make `conn` the party's connection; False if a newer one got there first (conn is closed)."""
+        key = f"{self._prefix}:conn:{party}"
         try:
-            generation = int(await self._redis.incr(f"{self._prefix}:conn:{party}"))
-            await self._redis.expire(f"{self._prefix}:conn:{party}", GENERATION_TTL_S)
+            async with self._redis.pipeline(transaction=True) as pipe:
+                pipe.incr(key)
+                pipe.expire(key, GENERATION_TTL_S)
+                generation = int((await pipe.execute())[0])
         except (RedisError, OSError) as exc:
             raise BackendUnavailable(f"cannot register the connection: {exc}") from exc
         conn.party, conn.generation = party, generation

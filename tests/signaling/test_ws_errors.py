@@ -15,7 +15,7 @@ from signlink.queue.models import AgentStatus, TicketState
 from signlink.queue.store import QueueStore
 from signlink.web import keys
 from tests.signaling.call_client import App, CallKit, Customer, Peer, in_call, kit
-from tests.support.staff import add_account
+from tests.support.staff import add_account, csrf_token
 
 __all__ = ["kit"]
 
@@ -265,3 +265,14 @@ async def test_an_agents_status_messages_and_queue_are_intact_after_errors(kit: 
     await agent_ws.send({"type": "hello", "role": "agent"})
     assert (await agent_ws.expect("error"))["code"] == "already_identified"
     await agent_ws.ping()
+
+
+async def test_an_agent_whose_login_ends_is_closed_at_the_next_ping(kit: CallKit) -> None:
+    app = await kit.app()
+    agent, agent_ws, _ = await kit.agent(app)
+    token = await csrf_token(agent.app)
+    logout = await agent.app.post("/logout", data={"csrf_token": token}, allow_redirects=False)
+    assert logout.status == 303
+    await agent_ws.send({"type": "ping"})
+    assert (await agent_ws.expect("error"))["code"] == "unauthenticated"
+    assert await agent_ws.closed() == 4401

@@ -222,3 +222,18 @@ async def _join(http: aiohttp.ClientSession, url: str) -> Customer:
         body = await response.json()
         assert response.status == 201, body
     return Customer(None, body["token"], body["ticket_id"])  # type: ignore[arg-type]
+
+
+async def test_an_agent_who_reconnects_during_wrap_up_is_told_which_session(kit: CallKit) -> None:
+    app = await kit.app()
+    agent_ws, _customer_ws, session, _, _customer = await in_call(kit, app, app)
+    await agent_ws.send({"type": "end"})
+    await agent_ws.expect("ended")
+    await agent_ws.ws.close()
+    again = await _reconnect_agent(kit, app)
+    state = (await again.expect("welcome"))["state"]
+    assert state["agent"]["status"] == "wrap_up"
+    assert state["wrap_up"] == {"session_id": session["session_id"]}
+    await again.send({"type": "wrap_up", "session_id": session["session_id"], "outcome": "resolved"})
+    assert (await again.expect("saved"))["what"] == "wrap_up"
+    await again.expect("agent", status="available")
