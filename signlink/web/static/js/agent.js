@@ -9,6 +9,7 @@ import { ChatView, NotesView } from "./agent-chat.js";
 import { clock, duration, languageName, priorityName, setText, timeOfDay, topicName } from "./agent-format.js";
 import { QueueView } from "./agent-queue.js";
 import { AgentCall } from "./agent-call.js";
+import { startCallStats } from "./call-stats.js";
 import { SignalClient } from "./signal.js";
 
 const $ = (id) => document.getElementById(id);
@@ -60,6 +61,7 @@ const call = new AgentCall({
   remoteVideo: $("remote-video"),
   onChange: () => renderCall(),
 });
+startCallStats(() => call.call, send); // call quality for QA, whichever call is current
 
 // ---- messages from the server ----
 
@@ -259,11 +261,16 @@ function serverError(message) {
     $("transfer-submit").disabled = false;
   }
   announce("assertive", text);
-  setText("conn-problem", text).hidden = false;
+  state.error = { text, view: state.view };
   render();
 }
 
 // ---- actions ----
+
+$("server-error-close").addEventListener("click", () => {
+  state.error = null;
+  render();
+});
 
 $("set-available").addEventListener("click", () => {
   if (settings.sound) chime.unlock(); // a gesture: audio may start later when an offer comes
@@ -441,7 +448,13 @@ function render() {
   const conn = $("conn");
   conn.dataset.conn = state.conn;
   setText("conn-text", t(`agent.conn.${state.conn}`));
-  if (state.conn === "open" && !$("conn-problem").dataset.sticky) $("conn-problem").hidden = true;
+  // A refusal stays in view until closed or until the console moves on to another view.
+  if (state.error && state.error.view !== state.view) state.error = null;
+  const box = $("server-error");
+  if (state.view === "call" && box.parentElement !== $("call-actions")) $("call-actions").append(box);
+  if (state.view !== "call" && box.nextElementSibling !== $("server-error-home")) $("server-error-home").before(box);
+  box.hidden = !state.error;
+  if (state.error) setText("server-error-text", state.error.text);
 
   renderIdle();
   if (state.view === "offer") renderOfferTick();
