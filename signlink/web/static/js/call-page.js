@@ -6,6 +6,7 @@
 // view owns the Call (call.js) and the chat.
 
 import { Call } from "./call.js";
+import { startCallStats } from "./call-stats.js";
 import { t } from "./i18n.js";
 
 const ACK_TIMEOUT_MS = 15_000; // no receipt by then: say "not delivered" (a late receipt still turns it "delivered")
@@ -73,6 +74,7 @@ export class CallView {
     window.addEventListener("focus", this.onVisible);
     $("remote").addEventListener("resize", this.onResize);
     this.call.start();
+    this.offs.push(startCallStats(this.call, (message) => sig.send(message))); // call quality for QA
     if (announce) this.announceReady();
     this.render();
     this.noticeSeen();
