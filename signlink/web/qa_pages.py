@@ -17,7 +17,7 @@ from urllib.parse import urlencode
 
 from aiohttp import web
 
-from signlink.accounts import Role
+from signlink.accounts import Account, Role
 from signlink.errors import BadRequest, Forbidden, NotFound
 from signlink.queue.models import AgentStatus
 from signlink.web import i18n, keys, qa_charts, qa_data
@@ -83,7 +83,8 @@ async def overview(request: web.Request) -> web.Response:
         agents = (await qa_data.agents(request, values))["agents"]
     levels = summary.get("service_level") or []
     charts = qa_charts.overview_charts(fmt, series, levels[0]["threshold_s"] if levels else None)
-    names = await _agent_names(request)
+    accounts = await _accounts(request)
+    names = _names(accounts)
     for row in agents:
         row["name"] = names.get(row["agent_id"], row.get("name") or row["agent_id"])
         row["query"] = urlencode({**_period_only(values), "agent": row["agent_id"]})
@@ -97,7 +98,7 @@ async def overview(request: web.Request) -> web.Response:
         s=summary,
         values=values,
         error=error,
-        choices=await _choices(request, names),
+        choices=_choices(request, accounts),
         presets=_presets(fmt, "/qa", values),
         charts=charts,
         chart_data=qa_charts.chart_data(charts),
@@ -117,7 +118,8 @@ async def sessions(request: web.Request) -> web.Response:
     except BadRequest as exc:
         error, values, cursor = _filter_error(fmt, exc), {}, ""
         listing = await qa_data.sessions(request, values, limit=PAGE_SIZE, cursor="")
-    names = await _agent_names(request)
+    accounts = await _accounts(request)
+    names = _names(accounts)
     rows = listing["sessions"]
     for row in rows:
         agent_id = row.get("agent_id")
@@ -133,7 +135,7 @@ async def sessions(request: web.Request) -> web.Response:
         values=values,
         error=error,
         period=listing.get("period") or _period_of(values),
-        choices=await _choices(request, names),
+        choices=_choices(request, accounts),
         presets=_presets(fmt, "/qa/sessions", values),
         rows=rows,
         next_url=next_url,
@@ -145,7 +147,8 @@ async def sessions(request: web.Request) -> web.Response:
 async def session(request: web.Request) -> web.Response:
     fmt = _fmt(request)
     record = await qa_data.session(request, request.match_info["ticket_id"])
-    names = await _agent_names(request)
+    accounts = await _accounts(request)
+    names = _names(accounts)
     ticket = record["ticket"]
     quality = qa_charts.marked_quality(fmt, record.get("quality") or {})
     charts = qa_charts.quality_charts(fmt, quality["samples"])
@@ -286,21 +289,20 @@ def _back_url(request: web.Request) -> str:
     return "/qa/sessions"
 
 
-async def _agent_names(request: web.Request) -> dict[str, str]:
-    """Agent id (username) -> display name, for every account (disabled ones too: old records)."""
-    accounts = await request.app[keys.ACCOUNTS].list_accounts()
+async def _accounts(request: web.Request) -> list[Account]:
+    """Every staff account, disabled ones too (old records name them), read once per page."""
+    return await request.app[keys.ACCOUNTS].list_accounts()
+
+
+def _names(accounts: list[Account]) -> dict[str, str]:
+    """Agent id (username) -> display name."""
     return {a.username: a.display_name for a in accounts}
 
 
-async def _choices(request: web.Request, names: Mapping[str, str]) -> dict[str, Any]:
+def _choices(request: web.Request, accounts: list[Account]) -> dict[str, Any]:
     settings = request.app[keys.SETTINGS]
-    accounts = await request.app[keys.ACCOUNTS].list_accounts()
     agents = sorted(
-        (
-            {"id": a.username, "name": names.get(a.username, a.username)}
-            for a in accounts
-            if a.role is Role.AGENT
-        ),
+        ({"id": a.username, "name": a.display_name} for a in accounts if a.role is Role.AGENT),
         key=lambda a: a["name"].casefold(),
     )
     return {

@@ -92,6 +92,14 @@ async def test_overview_draws_every_chart_with_its_table_and_no_console_errors(
     await expect(page.locator("#agents-table")).to_contain_text(HOSTILE_NAME)  # as text
     await shots.take(page, "qa-overview")
     await assert_axe_clean(page)
+    # The same page in Chinese keeps the filters (the language link carries the query).
+    await page.click('a[data-lang="zh-CN"]')
+    await page.wait_for_url(re.compile(r"lang=zh-CN"))
+    assert "from=2027-01-15" in page.url
+    await expect(page.locator("h1")).to_have_text(i18n.translate("zh-CN", "qa.overview.title"))
+    await expect(page.locator('[data-chart="calls"] svg')).to_have_count(1)
+    await shots.take(page, "qa-overview-zh-CN")
+    await assert_axe_clean(page)
     assert watch.errors == [], watch.errors
 
 
