@@ -31,6 +31,20 @@ class CheckFilter(StrEnum):
     NONE = "none"
 
 
+def steps(start_hour: int, end_hour: int, step_hours: int) -> list[tuple[int, int, int]]:
+    """The series' points over [start_hour, end_hour): (label, from, to) in hours. Points fall on whole
+    steps of UTC time (days start at midnight); the first and last are cut to the period, and
+    labelled with the whole step they are part of."""
+    out = []
+    h = start_hour
+    while h < end_hour:
+        label = h // step_hours * step_hours
+        until = min(label + step_hours, end_hour)
+        out.append((label, h, until))
+        h = until
+    return out
+
+
 @dataclass(frozen=True)
 class Filters:
     start: float  # epoch seconds, a whole hour

@@ -16,7 +16,7 @@ from typing import Any
 from signlink.errors import BackendUnavailable, BadRequest, NotFound
 from signlink.records import aggregates, quality
 from signlink.records.aggregates import Counters
-from signlink.records.query import HOUR, Filters
+from signlink.records.query import HOUR, Filters, steps
 from signlink.records.row import Row, row_of
 from signlink.records.sessions import SessionRecord, SessionRecords
 from signlink.records.store import RecordStore
@@ -76,14 +76,14 @@ class Reports:
 
     async def timeseries(self, f: Filters, step_hours: int) -> dict[str, Any]:
         pairs = f.pairs(self.languages, self.topics)
+        points = steps(f.start_hour, f.end_hour, step_hours)
         if f.needs_scan:
             scanned = await self._scan(f, step_hours)
-            steps = range(f.start_hour, f.end_hour, step_hours)
-            series = [(h, scanned.series.get(h, {})) for h in steps]
+            series = [(label, scanned.series.get(label, {})) for label, _, _ in points]
             totals, by_pair = scanned.totals, scanned.pairs
         else:
             names = SERIES_NAMES if pairs is None else SERIES_NAMES[:-1]
-            series = await self.store.series(f.start_hour, f.end_hour, step_hours, pairs, names)
+            series = await self.store.series(points, pairs, names)
             by_pair = await self.store.by_pair(f.start_hour, f.end_hour)
             if pairs is not None:
                 by_pair = {p: c for p, c in by_pair.items() if p in pairs}
@@ -114,8 +114,8 @@ class Reports:
                 aggregates.combine(out.totals, part.fields)
                 aggregates.combine(out.pairs.setdefault(f"{row.language}/{row.topic}", {}), part.fields)
                 hour = int(row.at // HOUR)
-                step = f.start_hour + (hour - f.start_hour) // step_hours * step_hours
-                aggregates.combine(out.series.setdefault(step, {}), part.fields)
+                label = hour // step_hours * step_hours  # as query.steps labels it
+                aggregates.combine(out.series.setdefault(label, {}), part.fields)
                 for agent, counters in part.agents.items():
                     aggregates.combine(out.agents.setdefault(agent, {}), counters)
         return out

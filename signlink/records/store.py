@@ -299,26 +299,20 @@ class RecordStore:
         return out
 
     async def series(
-        self,
-        start_hour: int,
-        end_hour: int,
-        step_hours: int,
-        pairs: Sequence[str] | None,
-        names: Sequence[str],
+        self, points: Sequence[tuple[int, int, int]], pairs: Sequence[str] | None, names: Sequence[str]
     ) -> list[tuple[int, Counters]]:
-        """Counters `names` per step (1 = hourly, 24 = daily) from start_hour; each step's start hour."""
+        """Counters `names` for each (label, from hour, to hour) of `points` (query.steps)."""
         wanted = pairs if pairs is not None else [ALL]
         fields = [f"{pair}|{name}" for pair in wanted for name in names]
-        steps = [(h, min(h + step_hours, end_hour)) for h in range(start_hour, end_hour, step_hours)]
-        plan = [(h, covering(h, until)) for h, until in steps]
+        plan = [(label, covering(h, until)) for label, h, until in points]
         keys = [self.bucket_key(grain, n) for _, cover in plan for grain, n in cover]
         parts = iter(await self._read(keys, fields))
         out = []
-        for h, cover in plan:
+        for label, cover in plan:
             counters: Counters = {}
             for _ in cover:
                 _fold(counters, next(parts))
-            out.append((h, counters))
+            out.append((label, counters))
         return out
 
     async def note_waiting(self, at: float, waiting: int) -> None:

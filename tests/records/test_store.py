@@ -12,7 +12,7 @@ from redis.asyncio import Redis
 from signlink.records import aggregates
 from signlink.records.aggregates import Counters
 from signlink.records.quality import QualitySample, Side
-from signlink.records.query import CheckFilter, Filters, OutcomeFilter
+from signlink.records.query import CheckFilter, Filters, OutcomeFilter, steps
 from signlink.records.reports import Reports
 from signlink.records.row import Row, row_of
 from signlink.records.sessions import SessionRecords
@@ -282,3 +282,24 @@ def test_the_byte_prefilter_never_drops_a_matching_row() -> None:
             elif not f.may_match(raw):
                 dropped += 1
     assert kept and dropped  # it does skip rows
+
+
+async def test_daily_points_fall_on_utc_midnights_even_for_a_period_that_does_not(store: RecordStore) -> None:
+    day_hour = DAY // 3600
+    assert steps(day_hour + 10, day_hour + 34, 24) == [
+        (day_hour, day_hour + 10, day_hour + 24),
+        (day_hour + 24, day_hour + 24, day_hour + 34),
+    ]
+    assert steps(day_hour + 10, day_hour + 12, 1) == [
+        (day_hour + 10, day_hour + 10, day_hour + 11),
+        (day_hour + 11, day_hour + 11, day_hour + 12),
+    ]
+    await store.write_new(tickets())
+    reports = reports_of(store)
+    # 11:00 on the day to 11:00 the next: t4-t6 and the four of 12:00 on the first point.
+    for f in (
+        Filters.period(H10 + 3600, H10 + 3600 + 86400),
+        Filters.period(H10 + 3600, H10 + 3600 + 86400, flagged=False),
+    ):
+        ts = await reports.timeseries(f, 24)
+        assert [(b["t"], b["tickets"]) for b in ts["buckets"]] == [(DAY, 7), (DAY + 86400, 0)]
