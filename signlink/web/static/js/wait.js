@@ -32,6 +32,7 @@ const model = {
   served: [], // not_served: what has an agent online now ({kind: "language"|"topic", codes})
   servedKind: "language",
   message: null, // {title, text} catalog keys for the message view
+  note: null, // a catalog key said above the place in the queue (transferred, place lost)
   socket: "idle",
   camera: "starting", // starting | on | denied | missing | busy
 };
@@ -68,8 +69,9 @@ function statusText() {
 }
 
 function connectionText() {
-  if (model.socket !== "reconnecting") return "";
-  return model.state === "call" ? t("call.state_reconnecting") : t("wait.reconnecting");
+  // In a call the call bar says it, in the same place as every other call state.
+  if (model.socket !== "reconnecting" || model.state === "call") return "";
+  return t("wait.reconnecting");
 }
 
 function cameraText() {
@@ -96,6 +98,8 @@ function renderWaiting() {
   $("sum-device").textContent = device;
   $("sum-device-row").hidden = !device;
   renderNotify();
+  $("wait-note").hidden = !model.note;
+  setText($("wait-note"), model.note ? t(model.note) : "");
 }
 
 function renderCamera() {
@@ -253,7 +257,7 @@ function notServed(data) {
 
 async function join({ language = model.language, topic = model.topic } = {}) {
   const prefs = journey.prefs();
-  setState("joining", { language, topic, position: null, estimate: null, message: null });
+  setState("joining", { language, topic, position: null, estimate: null, message: null, note: model.note });
   const body = {
     language,
     topic: model.topic,
@@ -304,6 +308,10 @@ function connect(ticketToken, url = "/ws") {
   sig.on("queue", onQueue);
   sig.on("session", (msg) => onSession(msg));
   sig.on("ended", onEnded);
+  sig.on("transferred", onTransferred);
+  sig.on("left", (msg) => {
+    if (msg.reason !== "left") placeLost(); // silent too long: the queue let the place go
+  });
   sig.on("error", (msg) => console.info("server says:", msg.code, msg.message));
   sig.connect();
 }
@@ -329,7 +337,9 @@ function onConnection({ state, code }) {
 function placeLost() {
   sig?.close();
   sig = null;
+  const hadPlace = journey.ticket()?.phase === "waiting" && model.position !== null;
   journey.forgetTicket();
+  model.note = hadPlace ? "wait.place_lost" : null;
   if (model.language && model.topic) join();
   else setState("no_request", { message: { title: "wait.no_request_title", text: "wait.no_request" } });
 }
@@ -348,6 +358,14 @@ function onWelcome(msg) {
   } else if (s.state === "abandoned") {
     placeLost();
   }
+}
+
+// The agent passed the call on to another sign language or topic; the waited time is kept.
+function onTransferred(msg) {
+  model.language = msg.language || model.language;
+  model.topic = msg.topic || model.topic;
+  journey.updateTicket({ phase: "waiting", language: model.language, topic: model.topic });
+  setState("waiting", { position: msg.position ?? null, estimate: msg.estimated_wait_s ?? null, note: "wait.transferred" });
 }
 
 function onQueue(msg) {
