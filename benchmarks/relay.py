@@ -36,7 +36,7 @@ import subprocess
 import sys
 import tempfile
 import time
-from collections.abc import AsyncIterator, Iterator
+from collections.abc import AsyncIterator, Awaitable, Callable, Iterator
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
@@ -52,8 +52,9 @@ PREFIX = "signlink"
 TARGET_P99_MS = 5.0
 # Messages a second per session at each level: enough samples at 1, a realistic trickle at 1,000.
 RATE_PER_SESSION = {1: 20.0, 100: 2.0, 1000: 1.0}
-MEASURE_S = 15.0
-WARMUP_S = 2.0
+MEASURE_S = 15.0  # per level and path, in ROUNDS alternating windows
+ROUNDS = 3
+WARMUP_S = 1.0
 SETUP_CONCURRENCY = 50
 PING_EVERY_S = 10.0
 
@@ -274,7 +275,7 @@ def report(k: int, relay: dict[str, Any], raw: dict[str, Any]) -> None:
     ratio = relay["p99_ms"] / raw["p99_ms"] if relay.get("p99_ms") and raw.get("p99_ms") else None
     print(
         f"{k:>5} sessions, {relay['msgs_per_s']:>6} msg/s: relay p50 {relay.get('p50_ms')} ms, "
-        f"p99 {relay.get('p99_ms')} ms (n={relay.get('n')} of {relay['sent']} sent) | raw pub/sub p50 "
+        f"p99 {relay.get('p99_ms')} ms (n={relay.get('n')}) | raw pub/sub p50 "
         f"{raw.get('p50_ms')} ms, p99 {raw.get('p99_ms')} ms | p99 relay/raw {ratio and round(ratio, 1)}\n"
         f"       over {TARGET_P99_MS} ms: {relay.get('over_target')} messages in "
         f"{relay.get('over_target_bursts')} stall(s); CPU % {relay.get('cpu_percent')}; "
@@ -283,52 +284,135 @@ def report(k: int, relay: dict[str, Any], raw: dict[str, Any]) -> None:
     )
 
 
-async def relay_level(bench: Bench, k: int) -> dict[str, Any]:
-    rate = RATE_PER_SESSION.get(k, 1.0)
-    active = bench.pairs[:k]
-    bench.latencies = []
-    stop = time.perf_counter() + WARMUP_S + MEASURE_S
+@dataclass
+class Window:
+    """What one measuring window saw."""
+
+    latencies: list[float]
+    sent: int = 0
+    slow_at: list[float] = field(default_factory=list)
+    cpu_s: dict[str, float] = field(default_factory=dict)
+    seconds: float = 0.0
+    lag_max_ms: float = 0.0
+
+
+async def paced(k: int, rate: float, seconds: float, send: Callable[[int, int], Awaitable[None]]) -> int:
+    """k senders, each `rate` messages a second with a random phase, for `seconds`; messages sent."""
+    stop = time.perf_counter() + seconds
     sent = 0
 
-    async def sender(pair: Pair) -> None:
+    async def sender(i: int) -> None:
         nonlocal sent
-        assert pair.customer is not None
         interval = 1.0 / rate
         await asyncio.sleep(random.random() * interval)
-        seq = 0
-        next_at = time.perf_counter()
+        seq, next_at = 0, time.perf_counter()
         while time.perf_counter() < stop:
             seq += 1
-            await pair.customer.send_str(json.dumps(candidate(seq)))
+            await send(i, seq)
             sent += 1
             next_at += interval
             await asyncio.sleep(max(0.0, next_at - time.perf_counter()))
 
-    warm = asyncio.create_task(asyncio.sleep(WARMUP_S))
-    senders = [asyncio.create_task(sender(p)) for p in active]
-    await warm
-    bench.latencies.clear()
-    bench.slow_at.clear()
-    measured_from = sent
-    cpu_before = {name: cpu_s(pid) for name, pid in bench.pids.items()}
-    lag = LoopLag()
-    lag.start()
-    started = time.perf_counter()
-    await asyncio.gather(*senders)
-    elapsed = time.perf_counter() - started
-    cpu = {name: round(100 * (cpu_s(pid) - cpu_before[name]) / elapsed) for name, pid in bench.pids.items()}
-    await lag.stop()
+    await asyncio.gather(*(sender(i) for i in range(k)))
+    return sent
+
+
+async def relay_window(bench: Bench, k: int, seconds: float) -> Window:
+    """Customers on A send, agents on B receive; the first WARMUP_S of the window is not counted."""
+    rate = RATE_PER_SESSION.get(k, 1.0)
+    window = Window([])
+
+    async def send(i: int, seq: int) -> None:
+        customer = bench.pairs[i].customer
+        assert customer is not None
+        await customer.send_str(json.dumps(candidate(seq)))
+
+    async def measure() -> None:
+        await asyncio.sleep(WARMUP_S)
+        bench.latencies, bench.slow_at = window.latencies, window.slow_at
+        before = {name: cpu_s(pid) for name, pid in bench.pids.items()}
+        lag = LoopLag()
+        lag.start()
+        started = time.perf_counter()
+        await asyncio.sleep(seconds)
+        window.seconds = time.perf_counter() - started
+        window.cpu_s = {name: cpu_s(pid) - before[name] for name, pid in bench.pids.items()}
+        await lag.stop()
+        window.lag_max_ms = lag.max_ms
+
+    measuring = asyncio.create_task(measure())
+    window.sent = await paced(k, rate, WARMUP_S + seconds, send)
+    await measuring
     await asyncio.sleep(0.5)  # the last messages land
-    latencies, bench.latencies = bench.latencies, None
+    bench.latencies = None
+    return window
+
+
+async def raw_window(redis_url: str, k: int, seconds: float) -> Window:
+    """The same rate and payload over bare Redis pub/sub: k channels, one subscriber connection."""
+    rate = RATE_PER_SESSION.get(k, 1.0)
+    # The publisher's pool waits for a free connection, as the app's does (signlink/web/app.py).
+    publisher = Redis.from_pool(BlockingConnectionPool.from_url(redis_url, max_connections=200))
+    subscriber = Redis.from_url(redis_url)
+    pubsub = subscriber.pubsub()
+    channels = [f"bench:raw:{i}" for i in range(k)]
+    await pubsub.subscribe(*channels)
+    window = Window([])
+    collecting = False
+
+    async def read() -> None:
+        while True:
+            message = await pubsub.get_message(ignore_subscribe_messages=True, timeout=None)
+            if message is not None and collecting:
+                body = json.loads(message["data"][1:])
+                sent_ns = int(body["data"]["candidate"]["candidate"].rsplit(" ", 1)[1])
+                window.latencies.append((time.perf_counter_ns() - sent_ns) / 1e6)
+
+    async def send(i: int, seq: int) -> None:
+        await publisher.publish(channels[i], b"R" + json.dumps(candidate(seq)).encode())
+
+    async def measure() -> None:
+        nonlocal collecting
+        await asyncio.sleep(WARMUP_S)
+        collecting = True
+
+    reader = asyncio.create_task(read())
+    measuring = asyncio.create_task(measure())
+    window.sent = await paced(k, rate, WARMUP_S + seconds, send)
+    await measuring
+    await asyncio.sleep(0.5)
+    reader.cancel()
+    with contextlib.suppress(asyncio.CancelledError):
+        await reader
+    await pubsub.aclose()  # type: ignore[no-untyped-call]
+    await publisher.aclose()
+    await subscriber.aclose()
+    return window
+
+
+async def level(bench: Bench, redis_url: str, k: int) -> dict[str, Any]:
+    """Relay and raw pub/sub in alternating windows (ROUNDS of each), so both see the same machine."""
+    relay: list[Window] = []
+    raw: list[Window] = []
+    for _ in range(ROUNDS):
+        relay.append(await relay_window(bench, k, MEASURE_S / ROUNDS))
+        raw.append(await raw_window(redis_url, k, MEASURE_S / ROUNDS))
+    latencies = [x for w in relay for x in w.latencies]
+    seconds = sum(w.seconds for w in relay)
+    cpu = {name: round(100 * sum(w.cpu_s[name] for w in relay) / seconds) for name in bench.pids}
+    slow = [t for w in relay for t in w.slow_at]
+    rate = RATE_PER_SESSION.get(k, 1.0)
     return {
         "sessions": k,
-        "msgs_per_s": round(rate * k, 1),
-        "sent": sent - measured_from,
-        **summary(latencies),
-        "over_target": len(bench.slow_at),
-        "over_target_bursts": bursts(bench.slow_at),
-        "cpu_percent": cpu,
-        "load_generator_lag_max_ms": round(lag.max_ms, 1),
+        "relay": {
+            "msgs_per_s": round(rate * k, 1),
+            **summary(latencies),
+            "over_target": len(slow),
+            "over_target_bursts": bursts(slow),
+            "cpu_percent": cpu,
+            "load_generator_lag_max_ms": round(max(w.lag_max_ms for w in relay), 1),
+        },
+        "raw_pubsub": {"msgs_per_s": round(rate * k, 1), **summary([x for w in raw for x in w.latencies])},
     }
 
 
@@ -367,55 +451,6 @@ class LoopLag:
                 await self._task
 
 
-async def raw_pubsub_level(redis_url: str, k: int) -> dict[str, Any]:
-    """The same rate and payload over bare Redis pub/sub: k channels, one subscriber connection."""
-    rate = RATE_PER_SESSION.get(k, 1.0)
-    # The publisher's pool waits for a free connection, as the app's does (signlink/web/app.py).
-    publisher = Redis.from_pool(BlockingConnectionPool.from_url(redis_url, max_connections=200))
-    subscriber = Redis.from_url(redis_url)
-    pubsub = subscriber.pubsub()
-    channels = [f"bench:raw:{i}" for i in range(k)]
-    await pubsub.subscribe(*channels)
-    latencies: list[float] = []
-    collecting = False
-
-    async def read() -> None:
-        while True:
-            message = await pubsub.get_message(ignore_subscribe_messages=True, timeout=None)
-            if message is not None and collecting:
-                sent_ns = int(
-                    json.loads(message["data"][1:])["data"]["candidate"]["candidate"].rsplit(" ", 1)[1]
-                )
-                latencies.append((time.perf_counter_ns() - sent_ns) / 1e6)
-
-    reader = asyncio.create_task(read())
-    stop = time.perf_counter() + WARMUP_S + MEASURE_S
-
-    async def sender(channel: str) -> None:
-        interval = 1.0 / rate
-        await asyncio.sleep(random.random() * interval)
-        next_at = time.perf_counter()
-        seq = 0
-        while time.perf_counter() < stop:
-            seq += 1
-            await publisher.publish(channel, b"R" + json.dumps(candidate(seq)).encode())
-            next_at += interval
-            await asyncio.sleep(max(0.0, next_at - time.perf_counter()))
-
-    senders = [asyncio.create_task(sender(c)) for c in channels]
-    await asyncio.sleep(WARMUP_S)
-    collecting = True
-    await asyncio.gather(*senders)
-    await asyncio.sleep(0.5)
-    reader.cancel()
-    with contextlib.suppress(asyncio.CancelledError):
-        await reader
-    await pubsub.aclose()  # type: ignore[no-untyped-call]
-    await publisher.aclose()
-    await subscriber.aclose()
-    return {"sessions": k, "msgs_per_s": round(rate * k, 1), **summary(latencies)}
-
-
 @contextlib.asynccontextmanager
 async def client_session() -> AsyncIterator[aiohttp.ClientSession]:
     connector = aiohttp.TCPConnector(limit=0, force_close=False)
@@ -445,10 +480,9 @@ async def run(levels: list[int]) -> dict[str, Any]:
                     pinger = asyncio.create_task(bench.pinger())
                     results: list[dict[str, Any]] = []
                     for k in levels:
-                        relay = await relay_level(bench, k)
-                        raw = await raw_pubsub_level(redis_proc.url, k)
-                        results.append({"sessions": k, "relay": relay, "raw_pubsub": raw})
-                        report(k, relay, raw)
+                        result = await level(bench, redis_proc.url, k)
+                        results.append(result)
+                        report(k, result["relay"], result["raw_pubsub"])
                     pinger.cancel()
                     for task in bench.readers:
                         task.cancel()
