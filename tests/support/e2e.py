@@ -52,10 +52,16 @@ WATCH_SCRIPT = """
   e2e.sockets = [];
   e2e.audioContexts = 0;
   const NativeWS = window.WebSocket;
+  e2e.sessionAt = null; // the first `session` message: the call is set up on this side
   window.WebSocket = class extends NativeWS {
     constructor(...args) {
       super(...args);
       e2e.sockets.push(this);
+      this.addEventListener("message", (event) => {
+        if (e2e.sessionAt === null && String(event.data).includes('"type":"session"')) {
+          e2e.sessionAt = wall(performance.now());
+        }
+      });
     }
   };
   for (const name of ["AudioContext", "webkitAudioContext"]) {
@@ -319,6 +325,7 @@ async def set_hidden(page: Page, hidden: bool) -> None:
 async def metrics(page: Page) -> dict[str, Any]:
     data: dict[str, Any] = await page.evaluate(
         "() => ({acceptAt: window.__e2e.acceptAt, firstFrameAt: window.__e2e.firstFrameAt,"
+        " sessionAt: window.__e2e.sessionAt,"
         " notifications: window.__e2e.notifications, audioContexts: window.__e2e.audioContexts})"
     )
     return data
