@@ -766,3 +766,23 @@ async def test_a_server_restart_during_the_call_says_reconnecting_and_returns_to
     await page.keyboard.press("Enter")
     await expect(page.locator(".msg-out").last).to_have_attribute("data-status", "delivered")
     assert unexpected(watch) == [], watch.errors
+
+
+async def test_a_transfer_brings_the_customer_back_to_the_waiting_room_with_a_note(journey: Journey) -> None:
+    base = await journey.start()
+    agent = await journey.agents(base, status="available")
+    browser = await journey.browser()
+    page, watch, _ = await new_page(browser)
+    await page.goto(wait_url(base))
+    await journey_state(page, "waiting")
+    await agent.accept_next_offer()
+    await journey_state(page, "call")
+    await agent.send({"type": "transfer", "language": "ASL", "topic": "pc"})
+    await journey_state(page, "waiting")
+    await expect(page.locator("#wait-note")).to_have_text(en("wait.transferred"))
+    await expect(page.locator("#sum-language")).to_have_text(en("sl.ASL"))
+    await expect(page.locator("#sum-topic")).to_have_text(en("topic.pc"))
+    await expect(page.locator("#position")).to_have_text("1")
+    assert (await stored_ticket(page))["language"] == "ASL"
+    await journey.shots.take(page, "journey-transferred")
+    assert watch.errors == [], watch.errors
