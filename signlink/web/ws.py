@@ -175,6 +175,10 @@ async def _one(service: CallService, conn: Connection, text: str, records: Recor
             await conn.close(exc.close, exc.code)
     except SignlinkError as exc:
         conn.send(Error(exc.code, str(exc), ref))
+    except Exception:
+        # A bug must not end the call: the socket and the session stay; the message is lost.
+        log.exception("%r: %s failed", conn, ref or "a message")
+        conn.send(Error("internal", "the server failed on this message", ref))
 
 
 async def _stats(records: RecordStore, conn: Connection, message: p.Stats) -> None:
