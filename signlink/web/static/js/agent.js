@@ -102,6 +102,10 @@ function handle(message) {
 function welcome(s) {
   state.agent = s.agent || null;
   setStatus((s.agent && s.agent.status) || "offline", s.agent);
+  // After a reload: away with missed offers counted is the automatic Away (when: not known here).
+  if (s.agent && s.agent.status === "away" && s.agent.missed > 0 && !state.missed) {
+    state.missed = { at: null, count: s.agent.missed, reason: "missed_offers" };
+  }
   if (s.offer) offered(s.offer);
   else if (state.offer) clearOffer();
   if (s.session && (!state.session || state.session.session_id !== s.session.session_id)) {
@@ -491,6 +495,7 @@ function renderIdle() {
 }
 
 function missedTitle() {
+  if (state.missed && state.missed.at === null) return t("agent.missed.title_no_time");
   return t("agent.missed.title", { time: timeOfDay(state.missed ? state.missed.at : Date.now()) });
 }
 
