@@ -13,6 +13,7 @@ import secrets
 import pytest
 from playwright.async_api import Page, ViewportSize, expect
 
+from signlink.accounts import Role
 from signlink.queue.models import JoinRequest, TicketState
 from signlink.queue.store import QueueStore
 from signlink.web import i18n
@@ -26,7 +27,7 @@ from tests.support.e2e import (
     expect_video_flowing,
     rig,
 )
-from tests.support.staff import add_account
+from tests.support.staff import PASSWORD, add_account
 
 pytestmark = [pytest.mark.browser, pytest.mark.slow, pytest.mark.timeout(150)]
 __all__ = ["rig"]
@@ -245,3 +246,30 @@ async def test_private_note_and_transfer_put_the_customer_back_in_the_chosen_que
     assert (ticket.language, ticket.topic, ticket.state) == ("ASL", "pc", TicketState.WAITING)
     await agent.wrap_up("transferred")
     assert agent.watch.errors == [], agent.watch.errors
+
+
+async def test_a_socket_refused_for_good_says_why_and_offers_the_way_on(rig: Rig) -> None:
+    """A second console tab takes over (4409); an admin may open the page but not take calls (4403)."""
+    await add_account(rig.settings, rig.redis, "ana", languages=("CSL",), topics=("phone",))
+    await add_account(rig.settings, rig.redis, "root", role=Role.ADMIN, display_name="Admin")
+    base = await rig.serve(rig.settings)
+    browser = await rig.launch(None)
+    first = await AgentSide.open(browser, base)
+    second_tab = await first.page.context.new_page()
+    await second_tab.goto(f"{base}/agent")
+    await expect(second_tab.locator("#console")).to_have_attribute("data-conn", "open", timeout=CALL_MS)
+    page = first.page
+    await expect(first.console).to_have_attribute("data-conn", "closed", timeout=CALL_MS)
+    await expect(page.locator("#idle-title")).to_have_text(i18n.translate("en", "agent.idle.replaced"))
+    await expect(page.locator("#idle-link")).to_have_attribute("href", "/agent")
+    assert await run_axe(page) == []
+
+    admin = await browser.new_context()
+    admin_page = await admin.new_page()
+    await admin_page.goto(f"{base}/login?next=/agent")
+    await admin_page.fill("#username", "root")
+    await admin_page.fill("#password", PASSWORD)
+    await admin_page.click("form.login-form button[type=submit]")
+    await expect(admin_page.locator("#console")).to_have_attribute("data-conn", "closed", timeout=CALL_MS)
+    await expect(admin_page.locator("#idle-title")).to_have_text(i18n.translate("en", "agent.idle.forbidden"))
+    await expect(admin_page.locator("#set-available")).to_be_disabled()

@@ -16,6 +16,8 @@ const $ = (id) => document.getElementById(id);
 const root = $("console");
 const baseTitle = document.title;
 const SKEW_TOLERANCE_MS = 2000;
+// Close codes that end the console's socket for good (signal.js does not retry them).
+const CLOSED_KEYS = { 4401: "logged_out", 4403: "forbidden", 4409: "replaced" };
 
 /** The text for `key`, or for `fallback` when the catalog has no `key`. */
 function tOr(key, fallback) {
@@ -474,9 +476,16 @@ function renderIdle() {
     key = { available: "available", away: "away", offline: "connecting" }[state.status] || "available";
   }
   if (state.conn === "reconnecting" && state.agent) key = "reconnecting";
-  if (state.conn === "closed") key = state.closeCode === 4409 ? "replaced" : state.closeCode === 4401 ? "logged_out" : "closed";
+  if (state.conn === "closed") key = CLOSED_KEYS[state.closeCode] || "closed";
   setText("idle-title", t(`agent.idle.${key}`));
   setText("idle-text", t(`agent.idle.${key}_body`));
+  // A socket closed for good: one clear way on (log in again, or reload to take over here).
+  $("idle-action").hidden = state.conn !== "closed";
+  if (state.conn === "closed") {
+    const link = $("idle-link");
+    link.href = key === "logged_out" ? "/login?next=%2Fagent" : "/agent";
+    link.textContent = t(key === "logged_out" ? "agent.idle.log_in" : "agent.idle.reload");
+  }
 
   const missed = $("missed");
   missed.hidden = !state.missed || state.status !== "away";
