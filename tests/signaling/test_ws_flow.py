@@ -2,6 +2,10 @@
 
 from __future__ import annotations
 
+import logging
+import re
+
+import pytest
 from redis.asyncio import Redis
 
 from signlink.quality.verdict import Criterion, CriterionResult, Status, Verdict
@@ -133,9 +137,14 @@ async def everything_stored(redis: Redis) -> bytes:
     return b"|".join(_flat(parts))
 
 
-async def test_full_call_on_one_process(kit: CallKit, redis: Redis) -> None:
+async def test_full_call_on_one_process(kit: CallKit, redis: Redis, caplog: pytest.LogCaptureFixture) -> None:
     app = await kit.app()
-    await full_call(kit, app, app, redis)
+    with caplog.at_level(logging.INFO, logger="signlink"):
+        await full_call(kit, app, app, redis)
+    logged = "\n".join(r.getMessage() for r in caplog.records)
+    assert "我的手机屏幕坏了" not in logged  # chat text is never logged
+    assert "screen cracked" not in logged  # nor private notes
+    assert re.search(r"session s\d+: agent ana took ticket t\d+", logged)
 
 
 async def test_full_call_with_customer_and_agent_on_two_processes(kit: CallKit, redis: Redis) -> None:

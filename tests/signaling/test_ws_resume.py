@@ -237,3 +237,36 @@ async def test_an_agent_who_reconnects_during_wrap_up_is_told_which_session(kit:
     await again.send({"type": "wrap_up", "session_id": session["session_id"], "outcome": "resolved"})
     assert (await again.expect("saved"))["what"] == "wrap_up"
     await again.expect("agent", status="available")
+
+
+async def test_shutting_a_process_down_closes_its_sockets_1001_and_the_call_is_held(kit: CallKit) -> None:
+    agent_app, customer_app = await kit.app(), await kit.app()
+    agent_ws, customer_ws, session, _, customer = await in_call(kit, agent_app, customer_app)
+    await customer_app.server.close()  # the server's shutdown (the test client's sockets stay open)
+    assert await customer_ws.closed() == 1001
+    await agent_ws.expect("peer", state="disconnected")
+    back = await customer.connect(agent_app, pc="live")
+    kit.sockets.append(back.ws)
+    state = (await back.expect("welcome"))["state"]
+    assert state["session"]["session_id"] == session["session_id"]
+    assert (await agent_ws.expect("peer", state="rejoined"))["pc"] == "live"
+
+
+async def test_pings_are_the_heartbeats_of_waiting_customers_and_of_agents(kit: CallKit) -> None:
+    app = await kit.app(heartbeat_grace_s=1.0, sweep_interval_s=0.1)
+    _agent, agent_ws, _ = await kit.agent(app, ready=False)
+    silent, silent_ws, _ = await kit.connected_customer(app)
+    lively, lively_ws, welcome = await kit.connected_customer(app)
+    assert welcome["state"]["position"] == 2
+    left = asyncio.create_task(silent_ws.expect("left", within=10))
+    while not left.done():  # the lively customer and the agent ping, as the pages do every 10 s
+        await lively_ws.ping()
+        await agent_ws.ping()
+        await asyncio.sleep(0.2)
+    assert (await left)["reason"] == "timeout"
+    queue = app.app[keys.QUEUE]
+    assert (await queue.get_ticket(silent.ticket_id)).state is TicketState.ABANDONED
+    assert (await queue.get_ticket(lively.ticket_id)).state is TicketState.WAITING
+    assert (await queue.get_agent("ana")).status is AgentStatus.AWAY  # still online
+    update = await lively_ws.expect("queue", position=1)  # the silent one was ahead
+    assert update["waiting_ahead"] == 0
