@@ -1,9 +1,10 @@
 """One WebSocket of the call: who is on it, its live call, an outbox with one writer task, its limits.
 
 Anything may hand the connection a message (the bus reader, the queue feed, the socket's own handler)
-without waiting on the socket: `send` only queues. The writer task drains the outbox in order, so a
+without waiting on the socket: `send` only queues. A writer task drains the outbox in order, so a
 slow or stuck browser never holds up anyone else; one that stops reading for `OUTBOX_LIMIT` messages
-is closed. Messages queued before the welcome wait behind it (`start(welcome)`).
+is closed. Messages queued before the welcome wait behind it (`start(welcome)`). An idle socket has no
+task of its own (memory: benchmarks/ws_idle.py).
 """
 
 from __future__ import annotations
@@ -60,10 +61,8 @@ class Connection:
         self.staff_session = ""  # the login's session id (secret: never logged)
         self.agent_status: str | None = None
         self._out: deque[str] = deque()
-        self._wake = asyncio.Event()
-        self._idle = asyncio.Event()  # the outbox is empty
-        self._idle.set()
-        self._writer: asyncio.Task[None] | None = None
+        self._started = False  # the welcome is out: the writer may run
+        self._writer: asyncio.Task[None] | None = None  # runs only while there is something to send
         self._closer: asyncio.Task[None] | None = None
         self._closing = False
         self.finished = asyncio.Event()  # set when the handler has cleaned up
@@ -86,30 +85,28 @@ class Connection:
             self.close_soon(CloseCode.POLICY, "not reading")
             return
         self._out.append(text)
-        self._idle.clear()
-        self._wake.set()
+        self._kick()
 
     def start(self, first: ServerMessage) -> None:
         """Send `first` (the welcome) ahead of anything queued so far, then everything in order."""
         self._out.appendleft(encode(first))
-        self._idle.clear()
-        if self._writer is None:
+        self._started = True
+        self._kick()
+
+    def _kick(self) -> None:
+        # No task per idle socket: a writer starts when there is something to send and ends when
+        # the outbox is empty (one at a time, so the order holds).
+        if self._started and (self._writer is None or self._writer.done()):
             self._writer = asyncio.create_task(self._write(), name=f"ws-writer-{self.id}")
-        self._wake.set()
 
     async def _write(self) -> None:
-        while True:
-            await self._wake.wait()
-            self._wake.clear()
-            while self._out:
-                text = self._out.popleft()
-                try:
-                    await self.ws.send_str(text)
-                except ConnectionError:
-                    self._out.clear()
-                    self._idle.set()
-                    return
-            self._idle.set()
+        while self._out:
+            text = self._out.popleft()
+            try:
+                await self.ws.send_str(text)
+            except ConnectionError:
+                self._out.clear()
+                return
 
     def close_soon(self, code: CloseCode, reason: str) -> None:
         """Close from a place that cannot wait (a bus callback); the handler's loop then ends."""
@@ -133,7 +130,7 @@ class Connection:
 
     async def _drain(self) -> None:
         if self._writer is not None and not self._writer.done():
-            await self._idle.wait()
+            await asyncio.shield(self._writer)
 
     async def stop_writer(self) -> None:
         writer, self._writer = self._writer, None
