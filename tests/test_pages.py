@@ -139,9 +139,9 @@ async def test_help_page_and_root(aiohttp_client: AiohttpClient, settings: Setti
     response = await client.get("/help?lang=zh-CN")
     assert response.status == 200
     assert i18n.translate("zh-CN", "help.blocked_q") in await response.text()
-    root = await client.get("/?next=/call", allow_redirects=False)
-    assert root.status == 302
-    assert root.headers["Location"] == "/check?next=/call"
+    root = await client.get("/", allow_redirects=False)  # the start page (tests/test_customer_pages.py)
+    assert root.status == 200
+    assert i18n.translate("zh-CN", "start.title") in await root.text()
 
 
 async def test_static_assets_the_pages_use_are_served(

@@ -9,7 +9,8 @@ import { Call } from "./call.js";
 import { startCallStats } from "./call-stats.js";
 import { t } from "./i18n.js";
 
-const ACK_TIMEOUT_MS = 15_000; // no receipt by then: say "not delivered" (a late receipt still turns it "delivered")
+// No receipt by then: say "not delivered" (a late receipt still turns it "delivered").
+const ACK_TIMEOUT_MS = 15_000;
 const TITLE_AFTER_SEEN_MS = 8000; // "Your agent is ready" stays in the tab title until seen this long
 const BANNER_AFTER_SEEN_MS = 20_000;
 const SVG = "http://www.w3.org/2000/svg";
@@ -159,7 +160,13 @@ export class CallView {
 
   send(text) {
     const id = this.sig.chat(text);
-    const message = { id: id || `local-${Date.now()}`, text, mine: true, status: id ? "sending" : "failed", at: Date.now() };
+    const message = {
+      id: id || `local-${Date.now()}`,
+      text,
+      mine: true,
+      status: id ? "sending" : "failed",
+      at: Date.now(),
+    };
     this.add(message);
     if (id) this.waitForAck(id);
     return Boolean(id);
@@ -234,7 +241,8 @@ export class CallView {
     }
     const status = document.createElement("span");
     status.className = "msg-status";
-    status.append(icon(STATUS_ICON[message.status]), document.createTextNode(t(`call.msg_${message.status}`)));
+    const word = document.createTextNode(t(`call.msg_${message.status}`));
+    status.append(icon(STATUS_ICON[message.status]), word);
     const parts = [time, status];
     if (message.status === "failed") {
       const retry = document.createElement("button");

@@ -160,7 +160,9 @@ export class Call {
       if (this.role !== "offerer") return;
       const delay = state === "failed" ? 0 : DISCONNECTED_GRACE_MS;
       this.disconnectTimer = setTimeout(() => {
-        if (this.pc && this.pc.connectionState !== "connected") this.queue(() => this.offer({ fresh: false }));
+        if (this.pc && this.pc.connectionState !== "connected") {
+          this.queue(() => this.offer({ fresh: false }));
+        }
       }, delay);
     } else if (state === "connecting" || state === "new") {
       if (this.state !== "reconnecting") this.setState("connecting");
@@ -201,7 +203,8 @@ export class Call {
     if (this.closed) return;
     let pc = this.pc;
     const current = pc?.remoteDescription;
-    if (!pc || pc.signalingState === "closed" || (current && fingerprint(current.sdp) !== fingerprint(desc.sdp))) {
+    const freshPeer = current && fingerprint(current.sdp) !== fingerprint(desc.sdp);
+    if (!pc || pc.signalingState === "closed" || freshPeer) {
       pc = this.newPeer(); // the other side has a fresh peer (it reloaded, or lost its old one)
     }
     try {

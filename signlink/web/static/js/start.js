@@ -66,7 +66,8 @@ function renderNotServed() {
   const title = problem.kind === "language" ? "start.not_served_now" : "start.topic_not_served_now";
   document.getElementById("not-served-text").textContent = t(title, names);
   const list = problem.kind === "language" ? "start.served_list" : "start.served_topics";
-  document.getElementById("served-list-text").textContent = problem.choices.length ? t(list) : t("start.none_served");
+  const listText = problem.choices.length ? t(list) : t("start.none_served");
+  document.getElementById("served-list-text").textContent = listText;
   const buttons = problem.choices.map((code) => {
     const button = document.createElement("button");
     button.type = "button";

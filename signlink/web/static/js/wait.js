@@ -29,8 +29,8 @@ const model = {
   topic: request.topic,
   position: null,
   estimate: null,
-  served: [], // not_served: what has an agent online now ({kind: "language"|"topic", codes})
-  servedKind: "language",
+  served: [], // not_served: the codes with an agent online now, offered as buttons
+  servedKind: "language", // ... of sign languages, or of topics in the chosen sign language
   message: null, // {title, text} catalog keys for the message view
   note: null, // a catalog key said above the place in the queue (transferred, place lost)
   socket: "idle",
@@ -193,7 +193,8 @@ function setState(state, changes = {}) {
   const active = document.activeElement;
   const sameView = VIEW_OF[state] !== undefined && VIEW_OF[state] === VIEW_OF[before]; // joining -> waiting
   if (state !== before && !sameView && hadFocus && (active === document.body || !isVisible(active))) {
-    const heading = { waiting: "wait-heading", joining: "wait-heading", call: "call-heading" }[state] || "message-title";
+    const headings = { waiting: "wait-heading", joining: "wait-heading", call: "call-heading" };
+    const heading = headings[state] || "message-title";
     $(heading).focus();
   }
 }
@@ -251,7 +252,10 @@ function notServed(data) {
   return {
     served: languages,
     servedKind: "language",
-    message: { title: "wait.not_served_title", text: languages.length ? "wait.not_served_text" : "wait.none_served" },
+    message: {
+      title: "wait.not_served_title",
+      text: languages.length ? "wait.not_served_text" : "wait.none_served",
+    },
   };
 }
 
@@ -281,7 +285,8 @@ async function join({ language = model.language, topic = model.topic } = {}) {
     return;
   }
   if (response.status === 201 && data.token) {
-    journey.saveTicket({ token: data.token, ticket_id: data.ticket_id, language, topic: model.topic, phase: "waiting" });
+    const stored = { token: data.token, ticket_id: data.ticket_id, language, topic: model.topic };
+    journey.saveTicket({ ...stored, phase: "waiting" });
     setState("waiting", { position: data.position ?? null, estimate: data.estimated_wait_s ?? null });
     connect(data.token, data.ws_url);
   } else if (response.status === 422 && data.error === "not_served") {
@@ -350,7 +355,8 @@ function onWelcome(msg) {
   if (s.topic) model.topic = s.topic;
   if (s.state === "waiting" || s.state === "offered") {
     if (model.state === "call") journey.updateTicket({ phase: "waiting" });
-    setState("waiting", { position: s.position ?? model.position, estimate: s.estimated_wait_s ?? model.estimate });
+    const position = s.position ?? model.position;
+    setState("waiting", { position, estimate: s.estimated_wait_s ?? model.estimate });
   } else if (s.state === "in_call" && s.session) {
     onSession(s.session);
   } else if (s.state === "ended") {
@@ -365,7 +371,8 @@ function onTransferred(msg) {
   model.language = msg.language || model.language;
   model.topic = msg.topic || model.topic;
   journey.updateTicket({ phase: "waiting", language: model.language, topic: model.topic });
-  setState("waiting", { position: msg.position ?? null, estimate: msg.estimated_wait_s ?? null, note: "wait.transferred" });
+  const estimate = msg.estimated_wait_s ?? null;
+  setState("waiting", { position: msg.position ?? null, estimate, note: "wait.transferred" });
 }
 
 function onQueue(msg) {
@@ -382,7 +389,8 @@ function onSession(session) {
   }
   // News only if this browser has not shown this session yet (not after a reload mid-call).
   const announce = !(stored.phase === "in_call" && stored.session_id === session.session_id);
-  journey.updateTicket({ phase: "in_call", session_id: session.session_id, agent_name: session.peer?.name || "" });
+  const agentName = session.peer?.name || "";
+  journey.updateTicket({ phase: "in_call", session_id: session.session_id, agent_name: agentName });
   view = closeView();
   model.state = "call"; // before the view renders: it owns the title from now on
   view = new CallView({ sig, session, stream, announce });
@@ -459,7 +467,8 @@ $("message-retry").addEventListener("click", () => join());
 $("wait-served-choices").addEventListener("click", (event) => {
   const button = event.target.closest("button[data-language], button[data-topic]");
   if (!button) return;
-  const choice = button.dataset.language ? { language: button.dataset.language } : { topic: button.dataset.topic };
+  const { language, topic } = button.dataset;
+  const choice = language ? { language } : { topic };
   journey.savePrefs(choice);
   join(choice);
 });
@@ -467,7 +476,9 @@ $("message-here").addEventListener("click", () => {
   setState("waiting");
   connect(token);
 });
-for (const button of document.querySelectorAll("[data-camera-retry]")) button.addEventListener("click", startCamera);
+for (const button of document.querySelectorAll("[data-camera-retry]")) {
+  button.addEventListener("click", startCamera);
+}
 $("chat-form").addEventListener("submit", (event) => {
   event.preventDefault();
   const text = $("chat-text").value.trim();
