@@ -137,7 +137,10 @@ class CallService:
             return CustomerWelcome(ticket.id, "waiting", position, estimate)
         if ticket.state is TicketState.IN_CALL and ticket.session_id and ticket.agent_id:
             call = CallRef(ticket.session_id, ticket.id, ticket.agent_id)
-            session = await self._rejoin(conn, call)
+            if conn.call == call:  # the call started during this hello: nothing to rejoin
+                session = await self._session_info(conn, call, peer_connected=True)
+            else:
+                session = await self._rejoin(conn, call)
             return CustomerWelcome(ticket.id, "in_call", session=session)
         return CustomerWelcome(ticket.id, ticket.state.value)
 
