@@ -248,6 +248,32 @@ async def test_agent_ready_and_incoming_customer_are_announced_without_sound(rig
     assert agent.watch.errors == [] and customer.watch.errors == []
 
 
+SLOW_CAMERA = """
+(() => {
+  // The customer's camera takes 4 s to open: the agent accepts before it does.
+  const devices = navigator.mediaDevices;
+  const open = devices.getUserMedia.bind(devices);
+  devices.getUserMedia = (c) => new Promise((r) => setTimeout(r, 4000)).then(() => open(c));
+})();
+"""
+
+
+async def test_agent_accepting_before_the_customer_camera_opens_still_gets_their_video(rig: Rig) -> None:
+    await add_ana(rig)
+    base = await rig.serve(rig.settings)
+    agent = await rig.agent(base)
+    await agent.available()
+    customer = await rig.customer(base)
+    await customer.page.context.add_init_script(script=SLOW_CAMERA)
+    await customer.join_without_check("CSL", "phone")
+    await agent.wait_offer()
+    await agent.accept()  # the customer's camera is still opening
+    await customer.wait_state("call")
+    assert await customer.page.evaluate("document.getElementById('self-wait').videoWidth") == 0
+    await expect_video_flowing(agent.page, AGENT_REMOTE)
+    await expect_video_flowing(customer.page, CUSTOMER_REMOTE)
+
+
 async def chat_round_trip(agent: AgentSide, customer: CustomerSide, text: str) -> None:
     """A message each way, each marked delivered at its sender."""
     await customer.page.fill("#chat-text", f"customer {text}")

@@ -415,8 +415,8 @@ class CustomerSide:
         return self.page.locator("#journey")
 
     async def camera_on(self) -> None:
-        """The waiting room's self view shows the camera. Accepting earlier gives a call without the
-        customer's video (the answer is receive-only and a later camera is not renegotiated)."""
+        """The waiting room's self view shows the camera (tests that need the customer's video from
+        the first frame wait for it; test_call_e2e also covers an accept before the camera opens)."""
         await self.page.wait_for_function(
             "() => document.getElementById('self-wait').videoWidth > 0", timeout=CALL_MS
         )

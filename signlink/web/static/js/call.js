@@ -117,7 +117,11 @@ export class Call {
     this.stream = stream;
     const track = stream ? stream.getVideoTracks()[0] : null;
     const sender = this.pc?.getSenders().find((s) => !s.track || s.track.kind === "video");
-    if (sender) await sender.replaceTrack(track);
+    if (sender) {
+      await sender.replaceTrack(track);
+      if (stream) sender.setStreams?.(stream);
+      await this.tuneSenders();
+    }
   }
 
   // ---- the peer connection ----
@@ -217,7 +221,9 @@ export class Call {
     const transceiver = pc.getTransceivers().find((t) => t.receiver.track.kind === "video" && !t.stopped);
     if (transceiver && !transceiver.sender.track) {
       const track = this.localTrack();
-      transceiver.direction = track ? "sendrecv" : "recvonly";
+      // sendrecv even before the camera is open: setStream() can then start sending with
+      // replaceTrack alone (the answerer never offers, so it could not renegotiate later).
+      transceiver.direction = "sendrecv";
       if (track) {
         await transceiver.sender.replaceTrack(track);
         transceiver.sender.setStreams?.(this.stream);
