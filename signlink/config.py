@@ -88,13 +88,12 @@ class Settings:
         1.0, float, doc="how often each process expires due offers and silent customers"
     )
     # Sessions and security
-    session_secret: str = _setting("", doc="secret for signed cookies; empty: random per start")
     secure_cookies: bool = _setting(False, _bool, doc="mark cookies Secure (set behind HTTPS)")
     record_retention_days: int = _setting(90, int, doc="how long QA records are kept")
     qa_service_level_s: float = _setting(
-        120.0, float, doc="QA service level: share of calls answered within this (US relay rule: 80% in 120 s)"
+        120.0, float, doc="QA service level: answered within this (US relay rule: 80% in 120 s)"
     )
-    qa_service_level_strict_s: float = _setting(30.0, float, doc="a stricter service-level target shown beside it")
+    qa_service_level_strict_s: float = _setting(30.0, float, doc="a stricter service level shown beside it")
     metrics_token: str = _setting("", doc="if set, GET /metrics needs `Authorization: Bearer <token>`")
     # Staff login
     session_lifetime_s: int = _setting(12 * 3600, int, doc="a staff login lasts this long (one shift)")
@@ -108,7 +107,7 @@ class Settings:
         (), _csv, doc="origins besides the request's own Host allowed to POST (e.g. behind a proxy)"
     )
     # The call's WebSocket (/ws)
-    ws_max_message_bytes: int = _setting(65536, int, doc="largest WebSocket message accepted (close 1009 beyond)")
+    ws_max_message_bytes: int = _setting(65536, int, doc="largest WebSocket message (close 1009 beyond)")
     ws_rate_per_s: float = _setting(50.0, float, doc="messages per second one WebSocket may send on average")
     ws_rate_burst: int = _setting(100, int, doc="messages one WebSocket may send in a burst")
     ws_hello_timeout_s: float = _setting(10.0, float, doc="a new WebSocket must say hello within this")

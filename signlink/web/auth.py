@@ -27,7 +27,7 @@ from signlink.accounts import Account, AccountStore, Passwords, Role, Session
 from signlink.accounts.models import USERNAME_RE, normalise_username
 from signlink.config import Settings
 from signlink.errors import Forbidden
-from signlink.web import keys
+from signlink.web import keys, redirects
 from signlink.web.render import render
 
 log = logging.getLogger(__name__)
@@ -39,7 +39,6 @@ CSRF_HEADER = "X-CSRF-Token"
 CSRF_FIELD = "csrf_token"
 UNSAFE_METHODS = frozenset({"POST", "PUT", "PATCH", "DELETE"})
 ROLE_HOME = {Role.AGENT: "/agent", Role.QA: "/qa", Role.SUPERVISOR: "/qa", Role.ADMIN: "/qa"}
-MAX_NEXT_LENGTH = 2000
 # Paths that never need to know who is asking: no Redis lookup for them.
 _ANONYMOUS_PREFIXES = ("/static/", "/healthz")
 # Logging in replaces the session anyway (a stale tab's form must still work); the Origin check
@@ -112,17 +111,11 @@ def check_origin(request: web.Request) -> None:
 
 
 def safe_next(value: str | None) -> str | None:
-    """`value` if it is a path on this site ("/x", never "//host", "/\\host" or a scheme), else None."""
-    if not value or len(value) > MAX_NEXT_LENGTH or not value.startswith("/"):
+    """A same-site path to go to after login (never back to /login or /logout), else None."""
+    path = redirects.safe_next(value)
+    if path is None or urlsplit(path).path in ("/login", "/logout"):
         return None
-    if value.startswith("//") or "\\" in value:
-        return None
-    if any(ord(ch) < 0x20 or ord(ch) == 0x7F for ch in value):
-        return None
-    parts = urlsplit(value)
-    if parts.scheme or parts.netloc or parts.path in ("/login", "/logout"):
-        return None
-    return value
+    return path
 
 
 def client_address(request: web.Request) -> str:
