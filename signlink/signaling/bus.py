@@ -28,6 +28,7 @@ from redis.asyncio.client import PubSub
 from redis.exceptions import RedisError
 
 from signlink.errors import BackendUnavailable
+from signlink.signaling.publisher import Publisher
 
 log = logging.getLogger(__name__)
 
@@ -90,49 +91,6 @@ def decode(data: bytes) -> BusMessage:
     if raw.get("k") == "call":
         return CallStarted(str(raw["session"]), str(raw["agent"]), str(raw["name"]))
     raise ValueError(f"unknown control message {raw.get('k')!r}")
-
-
-class Publisher:
-    """PUBLISH with automatic pipelining: what is published while a batch is on its way goes out in
-    the next batch, in one round trip. One batch at a time, so the process's messages reach Redis in
-    the order they were published (the relay's order); alone, a message goes out at once.
-    Measured: ~130 us of CPU per single PUBLISH through redis-py, ~16 us per PUBLISH in a batch of 100.
-    """
-
-    def __init__(self, redis: Redis) -> None:
-        self._redis = redis
-        self._queue: list[tuple[bytes, bytes, asyncio.Future[int]]] = []
-        self._flusher: asyncio.Task[None] | None = None
-
-    async def publish(self, channel: bytes, data: bytes) -> int:
-        done: asyncio.Future[int] = asyncio.get_running_loop().create_future()
-        self._queue.append((channel, data, done))
-        if self._flusher is None or self._flusher.done():
-            self._flusher = asyncio.create_task(self._flush(), name="bus-publisher")
-        return await done
-
-    async def _flush(self) -> None:
-        while self._queue:
-            batch, self._queue = self._queue, []
-            pipe = self._redis.pipeline(transaction=False)
-            for channel, data, _ in batch:
-                pipe.publish(channel, data)
-            try:
-                results = await pipe.execute()
-            except (RedisError, OSError) as exc:
-                error = BackendUnavailable(f"cannot reach the bus: {exc}")
-                for _, _, done in batch:
-                    if not done.done():
-                        done.set_exception(error)
-                continue
-            for (_, _, done), receivers in zip(batch, results, strict=True):
-                if not done.done():
-                    done.set_result(int(receivers))
-
-    async def close(self) -> None:
-        if self._flusher is not None:
-            with contextlib.suppress(Exception):
-                await self._flusher
 
 
 class Bus:
