@@ -11,7 +11,8 @@ from pytest_aiohttp import AiohttpClient
 from signlink.config import Settings
 from signlink.web import i18n
 from signlink.web.app import create_app
-from signlink.web.pages import CRITERIA, safe_next
+from signlink.web.pages import CRITERIA
+from signlink.web.redirects import safe_next
 
 
 @pytest.mark.parametrize(
