@@ -44,8 +44,11 @@ compose-check:
 pytest: $(VENV)/.installed models node_modules/.installed
 	scripts/loopback-only $(BIN)/pytest -q $(PYTEST_ARGS)
 
-bench: $(VENV)/.installed models
-	scripts/loopback-only $(BIN)/python -m benchmarks.quality
+# One benchmark: `make bench BENCH=queue` (quality, quality_live, queue, queue_sim, relay, ws_idle, qa,
+# accept_to_video). Each prints its figures beside a baseline from the same run, JSON last.
+BENCH ?= quality
+bench: $(VENV)/.installed models node_modules/.installed
+	scripts/loopback-only $(BIN)/python -m benchmarks.$(BENCH)
 
 clean:
 	rm -rf $(VENV) node_modules .mypy_cache .ruff_cache .pytest_cache
