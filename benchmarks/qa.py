@@ -20,21 +20,20 @@ from __future__ import annotations
 
 import argparse
 import asyncio
-import contextlib
 import json
 import math
 import random
 import statistics
 import tempfile
 import time
-from collections.abc import AsyncIterator, Awaitable, Callable
+from collections.abc import Awaitable, Callable
 from pathlib import Path
 from typing import Any
 
 import aiohttp
-from aiohttp import web
 from redis.asyncio import Redis
 
+from benchmarks.common import serving
 from signlink.accounts import AccountStore, Passwords, Role, admin
 from signlink.config import PROJECT_ROOT, Settings
 from signlink.queue.events import EventType, QueueEvent
@@ -54,8 +53,7 @@ from signlink.records.ticket import (
 )
 from signlink.records.verdicts import VerdictStore
 from signlink.web import keys
-from signlink.web.app import create_app
-from tests.support.redis_proc import RedisProcess, free_port
+from tests.support.redis_proc import RedisProcess
 
 SESSIONS = 200_000
 DAYS = 30
@@ -338,19 +336,6 @@ async def memory_by_kind(redis: Redis, prefix: str) -> dict[str, Any]:
 
 
 # -- the app ----------------------------------------------------------------------------------------
-
-
-@contextlib.asynccontextmanager
-async def serving(settings: Settings) -> AsyncIterator[tuple[str, web.Application]]:
-    app = create_app(settings)
-    runner = web.AppRunner(app, access_log=None)
-    await runner.setup()
-    port = free_port()
-    await web.TCPSite(runner, "127.0.0.1", port).start()
-    try:
-        yield f"http://127.0.0.1:{port}", app
-    finally:
-        await runner.cleanup()
 
 
 async def timed(fetch: Callable[[], Awaitable[Any]], runs: int) -> tuple[list[float], Any]:

@@ -27,12 +27,10 @@ import contextlib
 import json
 import os
 import resource
-import socket
 import statistics
 import sys
 import tempfile
 import time
-from collections.abc import AsyncIterator
 from dataclasses import dataclass, field
 from pathlib import Path
 
@@ -41,10 +39,10 @@ import av
 import numpy as np
 from aiohttp import web
 
+from benchmarks.common import require_loopback_only, serving
 from signlink.config import PROJECT_ROOT, Settings
 from signlink.signaling import check_service
 from signlink.web import keys
-from signlink.web.app import create_app
 from tests.signaling.whip_client import (
     GOOD_CLIP,
     ClipSpec,
@@ -58,7 +56,7 @@ from tests.signaling.whip_client import (
 )
 from tests.support import loopback_ice
 from tests.support.media import media_dir
-from tests.support.redis_proc import RedisProcess, free_port
+from tests.support.redis_proc import RedisProcess
 
 LEVELS = (1, 2, 4, 6, 8, 10, 12)
 MIN_ANALYSED_FPS = 5.0
@@ -66,27 +64,6 @@ TARGET_VERDICT_S = 1.5
 TARGET_CHECKS = 8
 WARMUP_S = 3.0
 MEASURE_S = 6.0
-
-
-def _require_loopback_only() -> None:
-    others = [name for _, name in socket.if_nameindex() if name != "lo"]
-    if others:
-        raise SystemExit(
-            f"network interfaces besides lo ({', '.join(others)}): run inside scripts/loopback-only"
-        )
-
-
-@contextlib.asynccontextmanager
-async def _serving(settings: Settings) -> AsyncIterator[tuple[str, web.Application]]:
-    app = create_app(settings)
-    runner = web.AppRunner(app, access_log=None)
-    await runner.setup()
-    port = free_port()
-    await web.TCPSite(runner, "127.0.0.1", port).start()
-    try:
-        yield f"http://127.0.0.1:{port}", app
-    finally:
-        await runner.cleanup()
 
 
 # -- 1. time to verdict ------------------------------------------------------------------------
@@ -283,7 +260,7 @@ async def capacity(
 
 async def measure_live(*, runs: int = 7, levels_to_try: tuple[int, ...] = LEVELS) -> dict[str, object]:
     """Figures of the live path (see the module docstring); must run inside scripts/loopback-only."""
-    _require_loopback_only()
+    require_loopback_only()
     loopback_ice.install()
     load_before = os.getloadavg()[0]
     spec = clip_spec(media_dir(), GOOD_CLIP)
@@ -300,7 +277,7 @@ async def measure_live(*, runs: int = 7, levels_to_try: tuple[int, ...] = LEVELS
             )
             baseline = await asyncio.to_thread(offline_baseline, clip, settings)
             print(f"offline baseline: {baseline}", flush=True)
-            async with _serving(settings) as (base, app):
+            async with serving(settings) as (base, app):
                 live = await time_to_verdict(base, clip, runs)
                 print(f"live time to verdict: {live}", flush=True)
                 levels = await capacity(base, app, spec, cache, levels_to_try)

@@ -28,9 +28,7 @@ import gc
 import json
 import os
 import random
-import resource
 import signal
-import socket
 import statistics
 import subprocess
 import sys
@@ -44,6 +42,7 @@ from typing import Any
 import aiohttp
 from redis.asyncio import BlockingConnectionPool, Redis
 
+from benchmarks.common import raise_fd_limit, require_loopback_only
 from signlink.accounts import Account, AccountStore, Role
 from signlink.config import PROJECT_ROOT
 from tests.support.redis_proc import RedisProcess, free_port
@@ -57,20 +56,6 @@ ROUNDS = 3
 WARMUP_S = 1.0
 SETUP_CONCURRENCY = 50
 PING_EVERY_S = 10.0
-
-
-def _require_loopback_only() -> None:
-    others = [name for _, name in socket.if_nameindex() if name != "lo"]
-    if others:
-        raise SystemExit(
-            f"network interfaces besides lo ({', '.join(others)}): run inside scripts/loopback-only"
-        )
-
-
-def _raise_fd_limit() -> int:
-    _soft, hard = resource.getrlimit(resource.RLIMIT_NOFILE)
-    resource.setrlimit(resource.RLIMIT_NOFILE, (hard, hard))
-    return hard
 
 
 def percentile(values: list[float], q: float) -> float:
@@ -459,8 +444,8 @@ async def client_session() -> AsyncIterator[aiohttp.ClientSession]:
 
 
 async def run(levels: list[int]) -> dict[str, Any]:
-    _require_loopback_only()
-    fds = _raise_fd_limit()
+    require_loopback_only()
+    fds = raise_fd_limit()
     with tempfile.TemporaryDirectory(prefix="signlink-relay-") as tmp:
         redis_proc = RedisProcess(Path(tmp) / "redis").start()
         try:

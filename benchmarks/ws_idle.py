@@ -23,9 +23,7 @@ import asyncio
 import contextlib
 import json
 import os
-import resource
 import signal
-import socket
 import statistics
 import subprocess
 import sys
@@ -39,6 +37,7 @@ import aiohttp
 from aiohttp import web
 from redis.asyncio import Redis
 
+from benchmarks.common import raise_fd_limit, require_loopback_only
 from signlink.accounts import Account, AccountStore, Role
 from signlink.config import PROJECT_ROOT, Settings
 from signlink.queue.store import QueueStore
@@ -49,20 +48,6 @@ HOLD_S = 30.0
 PING_EVERY_S = 10.0
 OPEN_CONCURRENCY = 100
 PREFIX = "signlink"
-
-
-def _require_loopback_only() -> None:
-    others = [name for _, name in socket.if_nameindex() if name != "lo"]
-    if others:
-        raise SystemExit(
-            f"network interfaces besides lo ({', '.join(others)}): run inside scripts/loopback-only"
-        )
-
-
-def _raise_fd_limit() -> int:
-    _soft, hard = resource.getrlimit(resource.RLIMIT_NOFILE)
-    resource.setrlimit(resource.RLIMIT_NOFILE, (hard, hard))
-    return hard
 
 
 def rss_mib(pid: int) -> float:
@@ -288,8 +273,8 @@ async def ramp(client: Client, pid: int, steps: list[int]) -> tuple[list[dict[st
 
 
 async def run(connections: int) -> dict[str, Any]:
-    _require_loopback_only()
-    fds = _raise_fd_limit()
+    require_loopback_only()
+    fds = raise_fd_limit()
     steps = sorted({*(connections * k // 4 for k in (1, 2, 3)), connections})
     with tempfile.TemporaryDirectory(prefix="signlink-idle-") as tmp_name:
         tmp = Path(tmp_name)
@@ -392,7 +377,7 @@ def main() -> None:
     if args.bare_server:
         bare_main(args.bare_server)
     elif args.client:
-        _raise_fd_limit()
+        raise_fd_limit()
         asyncio.run(client_main(args.client, args.mode == "signlink"))
     else:
         print(json.dumps(asyncio.run(run(args.connections))))
