@@ -285,7 +285,7 @@ async def test_start_choose_check_and_wait_shows_place_and_estimate(journey: Jou
     await page.click("#start")
     await expect(page.locator("#check")).to_have_attribute("data-state", "passed", timeout=CHECK_MS)
     await page.click("#continue")
-    await page.wait_for_url(re.compile(r"/wait\?language=CSL&topic=phone&verdict=\w+"))
+    await page.wait_for_url(re.compile(r"/wait\?language=CSL&topic=phone&verdict=[\w-]+"))
 
     await journey_state(page, "waiting")
     await expect(page.locator("#position")).to_have_text("1")
