@@ -44,6 +44,9 @@ _ANONYMOUS_PREFIXES = ("/static/", "/healthz")
 # Logging in replaces the session anyway (a stale tab's form must still work); the Origin check
 # guards it against cross-site posts.
 _CSRF_EXEMPT = frozenset({"/login"})
+# Customer endpoints act with a ticket token or check id, never with the staff session, so a staff
+# cookie in the same browser (an agent trying the customer pages) must not make them need its token.
+_CUSTOMER_API_PREFIXES = ("/api/checks", "/api/verdicts/", "/api/tickets", "/api/ratings")
 
 
 @dataclass(frozen=True)
@@ -169,7 +172,8 @@ async def auth_middleware(request: web.Request, handler: Handler[web.StreamRespo
             stale = True
         else:
             request[AUTH] = auth
-            if unsafe and request.path not in _CSRF_EXEMPT:
+            customer_api = request.path.startswith(_CUSTOMER_API_PREFIXES)
+            if unsafe and request.path not in _CSRF_EXEMPT and not customer_api:
                 await _check_csrf(request, auth.session)
     response = await handler(request)
     # Forget a dead cookie, unless this very response (a login) sets a new one.

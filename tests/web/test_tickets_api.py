@@ -17,7 +17,7 @@ from signlink.queue.models import EndedBy, TicketState
 from signlink.records.verdicts import VerdictStore
 from signlink.web import keys
 from signlink.web.app import create_app
-from tests.support.staff import add_account
+from tests.support.staff import add_account, login
 
 App = TestClient[Any, Any]
 TOKEN_RE = re.compile(r"[A-Za-z0-9_-]{43}")
@@ -205,3 +205,20 @@ async def test_a_verdict_id_is_kept_with_the_ticket(app: App, redis: Redis, sett
     status, body = await join(app, verdict_id="none")
     assert status == 201
     assert (await app.app[keys.QUEUE].get_ticket(body["ticket_id"])).verdict_id is None
+
+
+async def test_a_staff_cookie_in_the_same_browser_does_not_block_customer_calls(
+    app: App, redis: Redis, settings: Settings
+) -> None:
+    """An agent trying the customer pages in their own browser: no CSRF token is asked for customer
+    endpoints (they never act with the staff session); a foreign Origin is still refused."""
+    await agent_online(app, redis, settings)
+    assert (await login(app)).status == 303
+    status, body = await join(app)
+    assert status == 201, body
+    foreign = await app.post(
+        "/api/tickets", json={"language": "ASL", "topic": "pc"}, headers={"Origin": "https://evil.example"}
+    )
+    assert foreign.status == 403
+    # Staff endpoints still need the token: logging out without it is refused.
+    assert (await app.post("/logout")).status == 403
