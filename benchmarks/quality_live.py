@@ -6,7 +6,7 @@ Run inside the loopback-only namespace (WebRTC gathers on every interface it see
 
 The app runs in this process on a loopback port with a private redis-server, exactly as
 `create_app` builds it. Publishers are real aiortc peers sending a pre-encoded VP8 clip at its real
-rate (tests/signaling/whip_client.py): in production the browser encodes on the customer's machine.
+rate (tests/check/whip_client.py): in production the browser encodes on the customer's machine.
 
 1. Time from the first frame sent to the verdict event, for a good clip (median of several runs),
    beside the baseline of the same analyser fed the same frames offline: the media time at which the
@@ -40,10 +40,10 @@ import numpy as np
 from aiohttp import web
 
 from benchmarks.common import require_loopback_only, serving
+from signlink.check import service as check_service
 from signlink.config import PROJECT_ROOT, Settings
-from signlink.signaling import check_service
 from signlink.web import keys
-from tests.signaling.whip_client import (
+from tests.check.whip_client import (
     GOOD_CLIP,
     ClipSpec,
     ClipTrack,
@@ -181,7 +181,7 @@ async def one_level(
     loadgen = await asyncio.create_subprocess_exec(
         sys.executable,
         "-m",
-        "tests.signaling.whip_client",
+        "tests.check.whip_client",
         f"{base}/api/checks",
         *clip.args(),
         "--cache",

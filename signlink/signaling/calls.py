@@ -19,6 +19,7 @@ from signlink.accounts import Account, AccountStore
 from signlink.accounts import Role as StaffRole
 from signlink.config import Settings
 from signlink.errors import BackendUnavailable, NotFound
+from signlink.ice import ice_servers
 from signlink.queue.errors import Closed
 from signlink.queue.models import Agent, AgentStatus, EndedBy, Ticket, TicketState
 from signlink.queue.store import QueueStore
@@ -29,7 +30,6 @@ from signlink.signaling import protocol as p
 from signlink.signaling.bus import CallStarted, Relay
 from signlink.signaling.connection import Connection, QueueSeen
 from signlink.signaling.hub import Hub
-from signlink.signaling.ice import ice_servers
 from signlink.signaling.outgoing import (
     AgentInfo,
     AgentStatusChanged,

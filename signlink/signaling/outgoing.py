@@ -10,25 +10,12 @@ from collections.abc import Mapping
 from dataclasses import dataclass
 from typing import Any, ClassVar
 
+from signlink.ice import IceServer
 from signlink.queue.models import QueueSnapshot
 
 
 def _round(value: float | None, digits: int = 1) -> float | None:
     return None if value is None else round(value, digits)
-
-
-@dataclass(frozen=True)
-class IceServer:
-    urls: tuple[str, ...]
-    username: str | None = None
-    credential: str | None = None
-
-    def to_wire(self) -> dict[str, Any]:
-        out: dict[str, Any] = {"urls": list(self.urls)}
-        if self.username is not None:
-            out["username"] = self.username
-            out["credential"] = self.credential
-        return out
 
 
 @dataclass(frozen=True)

@@ -13,10 +13,10 @@ from collections.abc import AsyncIterator
 
 from aiohttp import web
 
+from signlink.check import sdp
+from signlink.check.service import CheckService
 from signlink.errors import BadRequest
 from signlink.records.verdicts import VerdictStore
-from signlink.signaling import sdp
-from signlink.signaling.check_service import CheckService
 from signlink.web import keys
 
 log = logging.getLogger(__name__)

@@ -12,6 +12,7 @@ from signlink.config import Settings
 
 if TYPE_CHECKING:
     from signlink.accounts import AccountStore, Passwords
+    from signlink.check.service import CheckService
     from signlink.queue.store import QueueStore
     from signlink.records.recorder import Recorder
     from signlink.records.reports import Reports
@@ -19,7 +20,6 @@ if TYPE_CHECKING:
     from signlink.records.store import RecordStore
     from signlink.records.verdicts import VerdictStore
     from signlink.signaling.calls import CallService
-    from signlink.signaling.check_service import CheckService
     from signlink.web.health import Health
 
 SETTINGS = web.AppKey("settings", Settings)

@@ -8,6 +8,7 @@ from __future__ import annotations
 
 from aiohttp import web
 
+from signlink.check.outcome import NO_VERDICT
 from signlink.web import customer_pages, i18n, keys
 from signlink.web.redirects import safe_next
 from signlink.web.render import render
@@ -35,6 +36,7 @@ async def check(request: web.Request) -> web.Response:
         ice_servers=_ice_servers(request),
         catalogs=_catalogs(),
         criteria=CRITERIA,
+        no_verdict=NO_VERDICT,
     )
 
 

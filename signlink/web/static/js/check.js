@@ -16,6 +16,7 @@ const video = document.getElementById("preview");
 const statusEl = document.getElementById("status");
 const rows = new Map([...document.querySelectorAll(".criterion")].map((row) => [row.dataset.criterion, row]));
 const iceServers = JSON.parse(root.dataset.iceServers || "[]");
+const NO_VERDICT = root.dataset.noVerdict; // the server's one definition (signlink/check/outcome.py)
 
 const model = {
   state: "idle",
@@ -76,7 +77,7 @@ function statusText() {
 }
 
 function doneText() {
-  return model.doneId && model.doneId !== "none" ? t("state.done_ref", { id: model.doneId }) : t("state.done_none");
+  return model.doneId && model.doneId !== NO_VERDICT ? t("state.done_ref", { id: model.doneId }) : t("state.done_none");
 }
 
 // ---- rendering: everything the page shows comes from `model` (so a language switch just re-renders) ----
@@ -366,7 +367,7 @@ function goOn(verdictId) {
 async function continueAnyway() {
   const id = model.verdictId;
   if (!id) {
-    goOn("none"); // the verdict could not be recorded: nothing to mark
+    goOn(NO_VERDICT); // the verdict could not be recorded: nothing to mark
     return;
   }
   try {
@@ -387,9 +388,9 @@ function on(id, fn) {
 on("start", startCheck);
 on("retry", startCheck);
 on("retry-problem", startCheck);
-on("continue", () => goOn(model.verdictId || "none"));
+on("continue", () => goOn(model.verdictId || NO_VERDICT));
 on("continue-anyway", continueAnyway);
-on("continue-without", () => goOn("none"));
+on("continue-without", () => goOn(NO_VERDICT));
 onLocaleChange(() => {
   render();
   announce(statusText());

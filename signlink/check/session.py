@@ -29,10 +29,10 @@ from aiortc import RTCConfiguration, RTCIceServer, RTCPeerConnection, RTCSession
 from aiortc.exceptions import InternalError, InvalidAccessError, InvalidStateError, OperationError
 from aiortc.mediastreams import MediaStreamError, MediaStreamTrack
 
+from signlink.check import sdp
+from signlink.check.outcome import Outcome
 from signlink.errors import BackendUnavailable, BadRequest
 from signlink.quality.verdict import Verdict
-from signlink.records.verdicts import Outcome
-from signlink.signaling import sdp
 
 log = logging.getLogger(__name__)
 

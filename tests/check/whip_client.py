@@ -5,7 +5,7 @@ monotonic timestamps and paced at the clip's real rate. Sending pre-encoded pack
 publisher cheap: in a browser the encoding happens on the customer's machine, and a benchmark of
 the server should not pay for it.
 
-Run as a module (`python -m tests.signaling.whip_client URL CLIP [--count N] ...`) it publishes
+Run as a module (`python -m tests.check.whip_client URL CLIP [--count N] ...`) it publishes
 from its own process and prints each check's URL: a test can then kill -9 it, like a browser that
 vanishes; a benchmark uses it as a load generator beside the server.
 """

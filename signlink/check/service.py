@@ -18,11 +18,11 @@ from concurrent.futures import ThreadPoolExecutor
 from aiortc import RTCIceServer
 
 from signlink import modelfiles
+from signlink.check import sdp
+from signlink.check.outcome import Outcome
+from signlink.check.session import AnalyserFactory, CheckSession, VerdictRecorder
 from signlink.config import Settings
 from signlink.errors import NotFound, Overloaded
-from signlink.records.verdicts import Outcome
-from signlink.signaling import sdp
-from signlink.signaling.check_session import AnalyserFactory, CheckSession, VerdictRecorder
 
 log = logging.getLogger(__name__)
 

@@ -12,8 +12,8 @@ from redis.asyncio import Redis
 
 from signlink.config import Settings
 from signlink.records.verdicts import VerdictStore
-from tests.signaling.conftest import App
-from tests.signaling.whip_client import (
+from tests.check.conftest import App
+from tests.check.whip_client import (
     NO_HANDS_CLIP,
     EncodedClip,
     Publication,
@@ -162,7 +162,7 @@ async def test_a_browser_that_vanishes_frees_its_slot(
     process = await asyncio.create_subprocess_exec(
         sys.executable,
         "-m",
-        "tests.signaling.whip_client",
+        "tests.check.whip_client",
         str(app.make_url("/api/checks")),
         *clip_spec(media, NO_HANDS_CLIP).args(),
         "--cache",
