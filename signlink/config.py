@@ -57,6 +57,21 @@ class Settings:
     check_analysis_fps: float = _setting(10.0, float, doc="frames per second the analyser samples")
     check_window_s: float = _setting(1.0, float, doc="rolling window the verdict is computed over")
     verdict_ttl_s: int = _setting(90 * 86400, int, doc="how long check verdicts are kept")
+    check_max_candidates: int = _setting(20, int, doc="ICE candidates one WHIP offer may list (400 beyond)")
+    check_remote_networks: tuple[str, ...] = _setting(
+        ("public", "private"),
+        _csv,
+        doc="what a WHIP offer's candidates may name: CIDRs, public, private, link-local, loopback, mdns",
+    )
+    check_ice_addresses: tuple[str, ...] = _setting(
+        (), _csv, doc="local addresses the check's peer gathers on (empty: every interface but loopback)"
+    )
+    check_max_per_address: int = _setting(
+        2, int, doc="live checks at once from one client address (429 beyond)"
+    )
+    check_no_media_s: float = _setting(
+        5.0, float, doc="a check that brings no video within this frees its slot"
+    )
     # WebRTC
     stun_urls: tuple[str, ...] = _setting((), _csv, doc="STUN URLs for browsers, comma-separated")
     turn_urls: tuple[str, ...] = _setting((), _csv, doc="TURN URLs, comma-separated")
@@ -136,6 +151,11 @@ class Settings:
     def validate(self) -> None:
         if not 0 < self.port < 65536:
             raise ConfigError(f"SIGNLINK_PORT must be 1-65535, got {self.port}")
+        for name in ("check_max_candidates", "check_max_per_address"):
+            if getattr(self, name) < 1:
+                raise ConfigError(f"SIGNLINK_{name.upper()} must be at least 1")
+        if self.check_no_media_s <= 0:
+            raise ConfigError("SIGNLINK_CHECK_NO_MEDIA_S must be positive")
         for name in ("check_max_concurrent", "check_max_offer_bytes", "max_missed_offers"):
             if getattr(self, name) < 1:
                 raise ConfigError(f"SIGNLINK_{name.upper()} must be at least 1")

@@ -8,21 +8,24 @@ or reconnecting events stream still gets the final verdict.
 from __future__ import annotations
 
 import asyncio
+import dataclasses
 import functools
+import ipaddress
 import logging
 import math
 import os
 import secrets
 from concurrent.futures import ThreadPoolExecutor
 
+import aioice.ice
 from aiortc import RTCIceServer
 
 from signlink import modelfiles
-from signlink.check import sdp
+from signlink.check import candidates, sdp
 from signlink.check.outcome import Outcome
 from signlink.check.session import AnalyserFactory, CheckSession, VerdictRecorder
 from signlink.config import Settings
-from signlink.errors import NotFound, Overloaded
+from signlink.errors import ConfigError, NotFound, Overloaded
 
 log = logging.getLogger(__name__)
 
@@ -64,8 +67,15 @@ class CheckService:
         analyser_factory: AnalyserFactory,
         recorder: VerdictRecorder,
         workers: int = ANALYSIS_WORKERS,
+        max_candidates: int = 20,
+        remote_networks: tuple[str, ...] = candidates.DEFAULT_NETWORKS,
+        ice_addresses: tuple[str, ...] = (),
     ) -> None:
         self.max_concurrent = max_concurrent
+        self.max_candidates = max_candidates
+        self._remote_networks = remote_networks
+        candidates.AddressPolicy.parse(remote_networks)  # ValueError now, not at the first offer
+        self._ice_addresses = ice_addresses
         self.timeout_s = timeout_s
         self._ice_servers = ice_servers
         self._factory = analyser_factory
@@ -80,6 +90,15 @@ class CheckService:
 
     @classmethod
     def from_settings(cls, settings: Settings, recorder: VerdictRecorder) -> CheckService:
+        for address in settings.check_ice_addresses:
+            try:
+                ipaddress.ip_address(address)
+            except ValueError as exc:
+                raise ConfigError(f"SIGNLINK_CHECK_ICE_ADDRESSES: {exc}") from exc
+        try:
+            candidates.AddressPolicy.parse(settings.check_remote_networks)
+        except ValueError as exc:
+            raise ConfigError(f"SIGNLINK_CHECK_REMOTE_NETWORKS: {exc}") from exc
         return cls(
             max_concurrent=settings.check_max_concurrent,
             timeout_s=settings.check_timeout_s,
@@ -87,6 +106,9 @@ class CheckService:
             analyser_factory=analyser_factory(settings),
             recorder=recorder,
             workers=ANALYSIS_WORKERS,
+            max_candidates=settings.check_max_candidates,
+            remote_networks=settings.check_remote_networks,
+            ice_addresses=settings.check_ice_addresses,
         )
 
     @property
@@ -100,8 +122,23 @@ class CheckService:
         oldest = min((s.started_at for s in self._live.values()), default=now)
         return max(1, math.ceil(oldest + self.timeout_s - now))
 
+    def local_addresses(self) -> list[str]:
+        """Where the check's peer gathers: the configured addresses, else aioice's own list."""
+        if self._ice_addresses:
+            return list(self._ice_addresses)
+        return list(aioice.ice.get_host_addresses(use_ipv4=True, use_ipv6=True))
+
+    def screen(self, offer: sdp.Offer, local: list[str]) -> sdp.Offer:
+        """The offer with only the candidates the address policy allows (BadRequest for nonsense)."""
+        loopback = any(ipaddress.ip_address(a.split("%", 1)[0]).is_loopback for a in local)
+        policy = candidates.AddressPolicy.parse(self._remote_networks, allow_loopback=loopback)
+        screened = candidates.screen(offer.sdp, policy, self.max_candidates)
+        return dataclasses.replace(offer, sdp=screened.sdp)
+
     async def start(self, offer: sdp.Offer) -> tuple[CheckSession, str]:
         """Take a slot, answer the offer and start the check; returns the session and the SDP answer."""
+        local = self.local_addresses()
+        offer = self.screen(offer, local)
         self._purge()
         if self._closing:
             raise Overloaded("the server is shutting down", retry_after_s=5)
@@ -121,7 +158,7 @@ class CheckService:
         )
         self._live[check_id] = session  # the slot is taken before the first await
         try:
-            answer = await session.open(offer, self._ice_servers, self._factory)
+            answer = await session.open(offer, self._ice_servers, self._factory, local=self._ice_addresses)
             if self._closing:  # shutdown began while we negotiated: it will not wait for this one
                 raise Overloaded("the server is shutting down", retry_after_s=5)
         except BaseException:

@@ -20,7 +20,7 @@ from collections.abc import Callable
 from concurrent.futures import Executor
 from dataclasses import dataclass
 from enum import StrEnum
-from typing import Protocol
+from typing import Any, Protocol
 
 import av
 import numpy as np
@@ -41,6 +41,48 @@ STALL_S = 5.0
 # How often the watch loop looks at the clock when nothing else happens.
 WATCH_TICK_S = 0.5
 _AIORTC_ERRORS = (ValueError, InternalError, InvalidAccessError, InvalidStateError, OperationError)
+
+
+class NoCandidate(BackendUnavailable):
+    """The answer would carry no usable ICE candidate: the browser could never send its video."""
+
+    code = "no_ice_candidate"
+
+
+def _gather_only_on(pc: RTCPeerConnection, addresses: tuple[str, ...]) -> None:
+    """Make every ICE gatherer of `pc` bind only `addresses` (SIGNLINK_CHECK_ICE_ADDRESSES).
+
+    aioice gathers on every interface address it finds (but loopback) and has no per-connection
+    option, so its gather step is replaced on each connection object of this peer only: the same
+    steps as aioice.Connection.gather_candidates (0.13), with our address list. Tested by
+    tests/check/test_candidates_live.py (the answer names only the configured addresses).
+    """
+    seen: set[int] = set()
+    for transceiver in pc.getTransceivers():
+        connection = transceiver.receiver.transport.transport.iceGatherer._connection
+        if id(connection) in seen:
+            continue
+        seen.add(id(connection))
+
+        async def gather(connection: Any = connection) -> None:
+            if connection._local_candidates_start:
+                return
+            connection._local_candidates_start = True
+            found = await asyncio.gather(
+                *(
+                    connection.get_component_candidates(component=component, addresses=list(addresses))
+                    for component in connection._components
+                )
+            )
+            for candidates in found:
+                connection._local_candidates += candidates
+            connection._local_candidates_end = True
+
+        connection.gather_candidates = gather  # type: ignore[method-assign]
+
+
+def _candidate_count(sdp_text: str) -> int:
+    return sum(1 for line in sdp_text.splitlines() if line.startswith("a=candidate:"))
 
 
 class FrameAnalyser(Protocol):
@@ -145,16 +187,29 @@ class CheckSession:
 
     # -- negotiation ---------------------------------------------------------------------------
 
-    async def open(self, offer: sdp.Offer, ice_servers: list[RTCIceServer], factory: AnalyserFactory) -> str:
-        """Answer the offer (ICE gathering complete: no trickle); create the analyser meanwhile."""
+    async def open(
+        self,
+        offer: sdp.Offer,
+        ice_servers: list[RTCIceServer],
+        factory: AnalyserFactory,
+        *,
+        local: tuple[str, ...] = (),
+    ) -> str:
+        """Answer the offer (ICE gathering complete: no trickle); create the analyser meanwhile.
+
+        `local`: the only addresses to gather on (empty: aioice's own list). NoCandidate when the
+        answer would carry no candidate at all.
+        """
         creating = self._loop.run_in_executor(self._executor, _create, factory)
         try:
-            answer = await self._negotiate(offer, ice_servers)
+            answer = await self._negotiate(offer, ice_servers, local)
         finally:
             self._analyser, self._latest = await creating
         return answer
 
-    async def _negotiate(self, offer: sdp.Offer, ice_servers: list[RTCIceServer]) -> str:
+    async def _negotiate(
+        self, offer: sdp.Offer, ice_servers: list[RTCIceServer], local: tuple[str, ...]
+    ) -> str:
         pc = self._pc = RTCPeerConnection(RTCConfiguration(iceServers=ice_servers))
         pc.on("track", self._on_track)
         pc.on("connectionstatechange", self._on_connection_state)
@@ -163,10 +218,19 @@ class CheckSession:
             for transceiver in pc.getTransceivers():
                 # Receive video only: audio (and any other m-line) is answered inactive.
                 transceiver.direction = "recvonly" if transceiver.mid == offer.video_mid else "inactive"
+            if local:
+                _gather_only_on(pc, local)
             await pc.setLocalDescription(await pc.createAnswer())
         except _AIORTC_ERRORS as exc:
             raise BadRequest(f"the offer was refused: {exc}", code="offer_rejected") from exc
-        return sdp.tune_answer(pc.localDescription.sdp)
+        answer = pc.localDescription.sdp
+        if _candidate_count(answer) == 0:
+            where = ", ".join(local) if local else "any interface (loopback is skipped)"
+            raise NoCandidate(
+                f"the server has no usable network address for the video: no ICE candidate on {where}; "
+                "see SIGNLINK_CHECK_ICE_ADDRESSES and SIGNLINK_STUN_URLS"
+            )
+        return sdp.tune_answer(answer)
 
     def _on_track(self, track: MediaStreamTrack) -> None:
         if track.kind == "video" and not self._track.done():
@@ -187,6 +251,16 @@ class CheckSession:
         if self._stopping.is_set():
             return State.FINISHING
         return State.CONNECTING if self._first_frame_at is None else State.ANALYSING
+
+    def remote_candidate_addresses(self) -> list[str]:
+        """The addresses the server's ICE agent may send checks to (the screened offer's)."""
+        if self._pc is None:
+            return []
+        return [
+            candidate.ip
+            for transceiver in self._pc.getTransceivers()
+            for candidate in transceiver.receiver.transport.transport.getRemoteCandidates()
+        ]
 
     def elapsed_s(self) -> float:
         return self._loop.time() - self.started_at
