@@ -121,6 +121,9 @@ class Settings:
     allowed_origins: tuple[str, ...] = _setting(
         (), _csv, doc="origins besides the request's own Host allowed to POST (e.g. behind a proxy)"
     )
+    trusted_proxies: tuple[str, ...] = _setting(
+        (), _csv, doc="load balancer addresses whose X-Forwarded-For names the client (per-address limits)"
+    )
     # The call's WebSocket (/ws)
     ws_max_message_bytes: int = _setting(65536, int, doc="largest WebSocket message (close 1009 beyond)")
     ws_rate_per_s: float = _setting(50.0, float, doc="messages per second one WebSocket may send on average")

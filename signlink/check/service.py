@@ -70,7 +70,11 @@ class CheckService:
         max_candidates: int = 20,
         remote_networks: tuple[str, ...] = candidates.DEFAULT_NETWORKS,
         ice_addresses: tuple[str, ...] = (),
+        max_per_address: int = 2,
+        no_media_s: float = 5.0,
     ) -> None:
+        self.max_per_address = max_per_address
+        self.no_media_s = no_media_s
         self.max_concurrent = max_concurrent
         self.max_candidates = max_candidates
         self._remote_networks = remote_networks
@@ -109,6 +113,8 @@ class CheckService:
             max_candidates=settings.check_max_candidates,
             remote_networks=settings.check_remote_networks,
             ice_addresses=settings.check_ice_addresses,
+            max_per_address=settings.check_max_per_address,
+            no_media_s=settings.check_no_media_s,
         )
 
     @property
@@ -116,10 +122,11 @@ class CheckService:
         """Checks holding a slot (their peer connection or analyser not yet closed)."""
         return len(self._live)
 
-    def _retry_after_s(self) -> int:
-        # The oldest live check frees its slot by its timeout at the latest.
+    def _retry_after_s(self, client: str | None = None) -> int:
+        # The oldest live check (of this client) frees its slot by its timeout at the latest.
         now = asyncio.get_running_loop().time()
-        oldest = min((s.started_at for s in self._live.values()), default=now)
+        live = [s for s in self._live.values() if client is None or s.client == client]
+        oldest = min((s.started_at for s in live), default=now)
         return max(1, math.ceil(oldest + self.timeout_s - now))
 
     def local_addresses(self) -> list[str]:
@@ -135,8 +142,11 @@ class CheckService:
         screened = candidates.screen(offer.sdp, policy, self.max_candidates)
         return dataclasses.replace(offer, sdp=screened.sdp)
 
-    async def start(self, offer: sdp.Offer) -> tuple[CheckSession, str]:
-        """Take a slot, answer the offer and start the check; returns the session and the SDP answer."""
+    async def start(self, offer: sdp.Offer, *, client: str = "") -> tuple[CheckSession, str]:
+        """Take a slot, answer the offer and start the check; returns the session and the SDP answer.
+
+        `client`: the address the offer came from; at most `max_per_address` live checks each (429).
+        """
         local = self.local_addresses()
         offer = self.screen(offer, local)
         self._purge()
@@ -147,6 +157,12 @@ class CheckService:
                 f"{self.max_concurrent} video checks are running on this server; try again shortly",
                 retry_after_s=self._retry_after_s(),
             )
+        if client and sum(1 for s in self._live.values() if s.client == client) >= self.max_per_address:
+            raise Overloaded(
+                f"{self.max_per_address} video checks from your address are already running; end one first",
+                retry_after_s=self._retry_after_s(client),
+                status=429,
+            )
         check_id = secrets.token_urlsafe(16)
         session = CheckSession(
             check_id,
@@ -155,6 +171,8 @@ class CheckService:
             recorder=self._recorder,
             release=self._release,
             end_on_pass=self.end_on_pass,
+            no_media_s=self.no_media_s,
+            client=client,
         )
         self._live[check_id] = session  # the slot is taken before the first await
         try:

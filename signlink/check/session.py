@@ -158,8 +158,12 @@ class CheckSession:
         recorder: VerdictRecorder,
         release: Callable[[str], None],
         end_on_pass: bool = True,
+        no_media_s: float = 5.0,
+        client: str = "",
     ) -> None:
         self.id = check_id
+        self.client = client  # the address its POST came from (the per-address cap)
+        self.no_media_s = no_media_s
         self.end_on_pass = end_on_pass
         self.timeout_s = timeout_s
         self._executor = executor
@@ -240,6 +244,8 @@ class CheckSession:
         state = self._pc.connectionState if self._pc else "closed"
         log.debug("check %s: connection %s", self.id, state)
         if state in ("failed", "closed"):
+            if self._first_frame_at is None:
+                self.stop(Outcome.NO_MEDIA, f"the connection {state} before any video arrived")
             self.stop(Outcome.ENDED_BY_CLIENT, f"the connection {state}")
 
     # -- the running check ---------------------------------------------------------------------
@@ -297,12 +303,16 @@ class CheckSession:
         outcome, reason = self._stop_reason
         duration = self.elapsed_s()
         verdict_id: str | None = None
-        try:
-            verdict_id = await self._recorder.save(
-                verdict, check_id=self.id, duration_s=duration, outcome=outcome
-            )
-        except BackendUnavailable as exc:
-            log.warning("check %s: verdict not recorded: %s", self.id, exc)
+        if self.frames_received == 0:
+            # Nothing was seen: a verdict would blame a camera nobody looked at (and last 90 days).
+            log.info("check %s: no frame received, no verdict recorded", self.id)
+        else:
+            try:
+                verdict_id = await self._recorder.save(
+                    verdict, check_id=self.id, duration_s=duration, outcome=outcome
+                )
+            except BackendUnavailable as exc:
+                log.warning("check %s: verdict not recorded: %s", self.id, exc)
         self.final = FinalVerdict(verdict, outcome, reason, verdict_id, duration)
         self.done.set()
         log.info(
@@ -315,6 +325,11 @@ class CheckSession:
         deadline = self.started_at + self.timeout_s
         while not self._stopping.is_set():
             now = self._loop.time()
+            if self._first_frame_at is None and now - self.started_at >= min(self.no_media_s, self.timeout_s):
+                # The browser got our answer but no video came: ICE or DTLS failed. Free the slot soon.
+                waited = now - self.started_at
+                self.stop(Outcome.NO_MEDIA, f"no video arrived within {waited:.0f} s (a connection problem)")
+                break
             if now >= deadline:
                 self.stop(Outcome.TIMED_OUT, f"no passing verdict within {self.timeout_s:g} s")
                 break
@@ -322,7 +337,7 @@ class CheckSession:
                 self.stop(Outcome.ENDED_BY_CLIENT, f"no video for {STALL_S:g} s")
                 break
             with contextlib.suppress(TimeoutError):
-                await asyncio.wait_for(self._stopping.wait(), min(deadline - now, WATCH_TICK_S))
+                await asyncio.wait_for(self._stopping.wait(), max(0.0, min(deadline - now, WATCH_TICK_S)))
 
     async def _consume(self) -> None:
         track = await self._track

@@ -13,17 +13,24 @@ from collections.abc import AsyncIterator
 
 from aiohttp import web
 
+from signlink import ice
 from signlink.check import sdp
 from signlink.check.service import CheckService
 from signlink.errors import BadRequest
 from signlink.records.verdicts import VerdictStore
-from signlink.web import keys
+from signlink.web import auth, keys
 
 log = logging.getLogger(__name__)
 
 SDP_TYPE = "application/sdp"
 FEEDBACK_INTERVAL_S = 0.25
 SSE_RETRY_MS = 2000
+CHECKS_PATH = "/api/checks"
+# What a cross-origin WHIP client (an allowed origin) may send and read (RFC 9725, CORS).
+CORS_METHODS = "POST, DELETE, GET, OPTIONS"
+CORS_HEADERS = "Content-Type, Authorization, If-Match"
+CORS_EXPOSE = "Location, Link, Retry-After, Accept-Post"
+CORS_MAX_AGE_S = 600
 
 
 async def check_service_ctx(app: web.Application) -> AsyncIterator[None]:
@@ -64,18 +71,78 @@ async def _read_offer(request: web.Request, limit: int) -> str:
         raise BadRequest("the offer is not UTF-8 text", code="malformed_sdp") from exc
 
 
+def client_of(request: web.Request) -> str:
+    """The client's address; behind a trusted proxy, the last X-Forwarded-For hop it did not add."""
+    trusted = request.app[keys.SETTINGS].trusted_proxies
+    remote = request.remote or ""
+    if remote in trusted:
+        hops = [h.strip() for h in ",".join(request.headers.getall("X-Forwarded-For", [])).split(",")]
+        for hop in reversed([h for h in hops if h]):
+            if hop not in trusted:
+                return hop
+    return auth.client_address(request)
+
+
+def ice_links(servers: tuple[ice.IceServer, ...]) -> list[str]:
+    """RFC 9725 section 4.6: one `Link: <url>; rel="ice-server"` per STUN/TURN URL, TURN with credentials."""
+    links = []
+    for server in servers:
+        for url in server.urls:
+            link = f'<{url}>; rel="ice-server"'
+            if server.username is not None:
+                link += f'; username="{server.username}"; credential="{server.credential}"'
+                link += '; credential-type="password"'
+            links.append(link)
+    return links
+
+
 async def create_check(request: web.Request) -> web.Response:
-    """POST /api/checks: WHIP. An SDP offer in, 201 + Location + the SDP answer out."""
+    """POST /api/checks: WHIP. An SDP offer in, 201 + Location + Link (ICE servers) + the SDP answer out."""
     settings = request.app[keys.SETTINGS]
     offer = sdp.parse_offer(await _read_offer(request, settings.check_max_offer_bytes))
-    session, answer = await request.app[keys.CHECKS].start(offer)
-    location = f"/api/checks/{session.id}"
-    return web.Response(
+    session, answer = await request.app[keys.CHECKS].start(offer, client=client_of(request))
+    location = f"{CHECKS_PATH}/{session.id}"
+    response = web.Response(
         status=201,
         text=answer,
         content_type=SDP_TYPE,
         headers={"Location": location, "Cache-Control": "no-store"},
     )
+    for link in ice_links(ice.ice_servers(settings, f"check:{session.id}")):
+        response.headers.add("Link", link)
+    return response
+
+
+async def options(request: web.Request) -> web.Response:
+    """OPTIONS /api/checks[/<id>]: what the endpoint takes; the CORS preflight for allowed origins."""
+    headers = {"Allow": "POST, OPTIONS" if request.path == CHECKS_PATH else "GET, DELETE, OPTIONS"}
+    if request.path == CHECKS_PATH:
+        headers["Accept-Post"] = SDP_TYPE
+    if _allowed_origin(request) is not None:
+        headers.update(
+            {
+                "Access-Control-Allow-Methods": CORS_METHODS,
+                "Access-Control-Allow-Headers": CORS_HEADERS,
+                "Access-Control-Max-Age": str(CORS_MAX_AGE_S),
+            }
+        )
+    return web.Response(status=204, headers=headers)
+
+
+def _allowed_origin(request: web.Request) -> str | None:
+    origin = request.headers.get("Origin")
+    return origin if origin is not None and origin in request.app[keys.SETTINGS].allowed_origins else None
+
+
+async def _cors(request: web.Request, response: web.StreamResponse) -> None:
+    # Every response under /api/checks, errors included, so a cross-origin client can read why.
+    if not (request.path == CHECKS_PATH or request.path.startswith(CHECKS_PATH + "/")):
+        return
+    origin = _allowed_origin(request)
+    response.headers.add("Vary", "Origin")
+    if origin is not None:
+        response.headers["Access-Control-Allow-Origin"] = origin
+        response.headers["Access-Control-Expose-Headers"] = CORS_EXPOSE
 
 
 async def delete_check(request: web.Request) -> web.Response:
@@ -125,6 +192,9 @@ async def continue_despite_failure(request: web.Request) -> web.Response:
 
 
 def setup_routes(app: web.Application) -> None:
+    app.on_response_prepare.append(_cors)
+    app.router.add_route("OPTIONS", "/api/checks", options)
+    app.router.add_route("OPTIONS", "/api/checks/{check_id}", options)
     app.router.add_post("/api/checks", create_check)
     app.router.add_delete("/api/checks/{check_id}", delete_check)
     app.router.add_get("/api/checks/{check_id}/events", check_events)
