@@ -72,6 +72,11 @@ class Settings:
     check_no_media_s: float = _setting(
         5.0, float, doc="a check that brings no video within this frees its slot"
     )
+    check_watch_max_concurrent: int = _setting(20, int, doc="waiting-room video watches at once per process")
+    check_watch_max_s: float = _setting(1800.0, float, doc="a waiting-room video watch ends after this long")
+    check_watch_analysis_fps: float = _setting(0.5, float, doc="frames per second a watch analyses")
+    check_watch_window_s: float = _setting(15.0, float, doc="rolling window a watch's state is judged over")
+    check_watch_ttl_s: int = _setting(3600, int, doc="how long a watch's latest state is kept after it")
     # WebRTC
     stun_urls: tuple[str, ...] = _setting((), _csv, doc="STUN URLs for browsers, comma-separated")
     turn_urls: tuple[str, ...] = _setting((), _csv, doc="TURN URLs, comma-separated")
@@ -159,6 +164,12 @@ class Settings:
                 raise ConfigError(f"SIGNLINK_{name.upper()} must be at least 1")
         if self.check_no_media_s <= 0:
             raise ConfigError("SIGNLINK_CHECK_NO_MEDIA_S must be positive")
+        for name in ("check_watch_max_s", "check_watch_analysis_fps", "check_watch_window_s"):
+            if getattr(self, name) <= 0:
+                raise ConfigError(f"SIGNLINK_{name.upper()} must be positive")
+        for name in ("check_watch_max_concurrent", "check_watch_ttl_s"):
+            if getattr(self, name) < 1:
+                raise ConfigError(f"SIGNLINK_{name.upper()} must be at least 1")
         for name in ("check_max_concurrent", "check_max_offer_bytes", "max_missed_offers"):
             if getattr(self, name) < 1:
                 raise ConfigError(f"SIGNLINK_{name.upper()} must be at least 1")

@@ -22,10 +22,12 @@ from aiortc import RTCIceServer
 
 from signlink import modelfiles
 from signlink.check import candidates, sdp
+from signlink.check.latest import LatestStates
 from signlink.check.outcome import Outcome
 from signlink.check.session import AnalyserFactory, CheckSession, VerdictRecorder
 from signlink.config import Settings
 from signlink.errors import ConfigError, NotFound, Overloaded
+from signlink.quality.verdict import Verdict
 
 log = logging.getLogger(__name__)
 
@@ -36,8 +38,11 @@ LINGER_S = 120.0
 ANALYSIS_WORKERS = max(1, len(os.sched_getaffinity(0)))
 
 
-def analyser_factory(settings: Settings) -> AnalyserFactory:
-    """The real analyser (verifies the model files first: refuses to start without them)."""
+def analyser_factory(settings: Settings, *, watch: bool = False) -> AnalyserFactory:
+    """The real analyser (verifies the model files first: refuses to start without them).
+
+    `watch`: the waiting room's low-rate watch (a longer window, far fewer analysed frames).
+    """
     from signlink.quality.analyser import Analyser
 
     hand, face = modelfiles.verify(settings.model_dir)
@@ -45,8 +50,8 @@ def analyser_factory(settings: Settings) -> AnalyserFactory:
         Analyser,
         hand,
         face,
-        window_s=settings.check_window_s,
-        analysis_fps=settings.check_analysis_fps,
+        window_s=settings.check_watch_window_s if watch else settings.check_window_s,
+        analysis_fps=settings.check_watch_analysis_fps if watch else settings.check_analysis_fps,
     )
 
 
@@ -72,7 +77,16 @@ class CheckService:
         ice_addresses: tuple[str, ...] = (),
         max_per_address: int = 2,
         no_media_s: float = 5.0,
+        watch_factory: AnalyserFactory | None = None,
+        latest: LatestStates | None = None,
+        watch_max_concurrent: int = 20,
+        watch_max_s: float = 1800.0,
     ) -> None:
+        self._watch_factory = watch_factory or analyser_factory
+        self._latest_states = latest
+        self.watch_max_concurrent = watch_max_concurrent
+        self.watch_max_s = watch_max_s
+        self._saving: set[asyncio.Task[object]] = set()
         self.max_per_address = max_per_address
         self.no_media_s = no_media_s
         self.max_concurrent = max_concurrent
@@ -93,7 +107,9 @@ class CheckService:
         self.end_on_pass = True
 
     @classmethod
-    def from_settings(cls, settings: Settings, recorder: VerdictRecorder) -> CheckService:
+    def from_settings(
+        cls, settings: Settings, recorder: VerdictRecorder, latest: LatestStates | None = None
+    ) -> CheckService:
         for address in settings.check_ice_addresses:
             try:
                 ipaddress.ip_address(address)
@@ -115,12 +131,27 @@ class CheckService:
             ice_addresses=settings.check_ice_addresses,
             max_per_address=settings.check_max_per_address,
             no_media_s=settings.check_no_media_s,
+            watch_factory=analyser_factory(settings, watch=True),
+            latest=latest,
+            watch_max_concurrent=settings.check_watch_max_concurrent,
+            watch_max_s=settings.check_watch_max_s,
         )
 
     @property
     def live_count(self) -> int:
-        """Checks holding a slot (their peer connection or analyser not yet closed)."""
+        """Checks holding a slot (their peer connection or analyser not yet closed); watches too."""
         return len(self._live)
+
+    @property
+    def watch_count(self) -> int:
+        return sum(1 for s in self._live.values() if s.watch_of is not None)
+
+    def _note_latest(self, verdict_id: str, verdict: Verdict) -> None:
+        if self._latest_states is None:
+            return
+        task: asyncio.Task[object] = asyncio.create_task(self._latest_states.save(verdict_id, verdict))
+        self._saving.add(task)
+        task.add_done_callback(self._saving.discard)
 
     def _retry_after_s(self, client: str | None = None) -> int:
         # The oldest live check (of this client) frees its slot by its timeout at the latest.
@@ -142,30 +173,35 @@ class CheckService:
         screened = candidates.screen(offer.sdp, policy, self.max_candidates)
         return dataclasses.replace(offer, sdp=screened.sdp)
 
-    async def start(self, offer: sdp.Offer, *, client: str = "") -> tuple[CheckSession, str]:
+    async def start(
+        self, offer: sdp.Offer, *, client: str = "", watch: str | None = None
+    ) -> tuple[CheckSession, str]:
         """Take a slot, answer the offer and start the check; returns the session and the SDP answer.
 
         `client`: the address the offer came from; at most `max_per_address` live checks each (429).
+        `watch`: a verdict id: a waiting-room watch of that check (its own limit, no verdict record).
         """
         local = self.local_addresses()
         offer = self.screen(offer, local)
         self._purge()
         if self._closing:
             raise Overloaded("the server is shutting down", retry_after_s=5)
-        if len(self._live) >= self.max_concurrent:
+        if watch is not None:
+            return await self._start_watch(offer, client, watch)
+        if len(self._live) - self.watch_count >= self.max_concurrent:
             raise Overloaded(
                 f"{self.max_concurrent} video checks are running on this server; try again shortly",
                 retry_after_s=self._retry_after_s(),
             )
-        if client and sum(1 for s in self._live.values() if s.client == client) >= self.max_per_address:
+        checks = [s for s in self._live.values() if s.watch_of is None]
+        if client and sum(1 for s in checks if s.client == client) >= self.max_per_address:
             raise Overloaded(
                 f"{self.max_per_address} video checks from your address are already running; end one first",
                 retry_after_s=self._retry_after_s(client),
                 status=429,
             )
-        check_id = secrets.token_urlsafe(16)
         session = CheckSession(
-            check_id,
+            secrets.token_urlsafe(16),
             timeout_s=self.timeout_s,
             executor=self._executor,
             recorder=self._recorder,
@@ -174,9 +210,39 @@ class CheckService:
             no_media_s=self.no_media_s,
             client=client,
         )
+        return await self._open(session, offer, self._factory)
+
+    async def _start_watch(self, offer: sdp.Offer, client: str, verdict_id: str) -> tuple[CheckSession, str]:
+        if any(s.watch_of == verdict_id for s in self._live.values()):
+            raise Overloaded(
+                "this check is already watched (close the other page)", retry_after_s=5, status=429
+            )
+        if self.watch_count >= self.watch_max_concurrent:
+            raise Overloaded(
+                f"{self.watch_max_concurrent} waiting-room video watches are running on this server",
+                retry_after_s=60,
+            )
+        session = CheckSession(
+            secrets.token_urlsafe(16),
+            timeout_s=self.watch_max_s,
+            executor=self._executor,
+            recorder=self._recorder,
+            release=self._release,
+            end_on_pass=False,
+            no_media_s=self.no_media_s,
+            client=client,
+            watch_of=verdict_id,
+            on_verdict=functools.partial(self._note_latest, verdict_id),
+        )
+        return await self._open(session, offer, self._watch_factory)
+
+    async def _open(
+        self, session: CheckSession, offer: sdp.Offer, factory: AnalyserFactory
+    ) -> tuple[CheckSession, str]:
+        check_id = session.id
         self._live[check_id] = session  # the slot is taken before the first await
         try:
-            answer = await session.open(offer, self._ice_servers, self._factory, local=self._ice_addresses)
+            answer = await session.open(offer, self._ice_servers, factory, local=self._ice_addresses)
             if self._closing:  # shutdown began while we negotiated: it will not wait for this one
                 raise Overloaded("the server is shutting down", retry_after_s=5)
         except BaseException:

@@ -160,8 +160,14 @@ class CheckSession:
         end_on_pass: bool = True,
         no_media_s: float = 5.0,
         client: str = "",
+        watch_of: str | None = None,
+        on_verdict: Callable[[Verdict], None] | None = None,
     ) -> None:
         self.id = check_id
+        # A waiting-room watch of the check `watch_of` (a verdict id): never ends on pass, never
+        # recorded as a verdict; each analysed window goes to `on_verdict` (the latest state).
+        self.watch_of = watch_of
+        self._on_verdict = on_verdict
         self.client = client  # the address its POST came from (the per-address cap)
         self.no_media_s = no_media_s
         self.end_on_pass = end_on_pass
@@ -234,7 +240,8 @@ class CheckSession:
                 f"the server has no usable network address for the video: no ICE candidate on {where}; "
                 "see SIGNLINK_CHECK_ICE_ADDRESSES and SIGNLINK_STUN_URLS"
             )
-        return sdp.tune_answer(answer)
+        # A watch is capped low by its sender on purpose: no start/min bitrate hints for it.
+        return sdp.tune_answer(answer) if self.watch_of is None else answer
 
     def _on_track(self, track: MediaStreamTrack) -> None:
         if track.kind == "video" and not self._track.done():
@@ -303,7 +310,9 @@ class CheckSession:
         outcome, reason = self._stop_reason
         duration = self.elapsed_s()
         verdict_id: str | None = None
-        if self.frames_received == 0:
+        if self.watch_of is not None:
+            pass  # a watch only keeps the latest state (latest.py); the check's verdict stands
+        elif self.frames_received == 0:
             # Nothing was seen: a verdict would blame a camera nobody looked at (and last 90 days).
             log.info("check %s: no frame received, no verdict recorded", self.id)
         else:
@@ -386,6 +395,8 @@ class CheckSession:
         verdict = job.result()
         self._latest = verdict
         self.frames_analysed += 1
+        if self._on_verdict is not None:
+            self._on_verdict(verdict)
         if self.end_on_pass and verdict.complete and verdict.passed and self._passing is None:
             self._passing = verdict
             self.stop(Outcome.PASSED, "a complete passing verdict")

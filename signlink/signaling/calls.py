@@ -70,8 +70,10 @@ class CallService:
         verdicts: VerdictStore,
         records: SessionRecords,
         accounts: AccountStore,
+        latest: offers.LatestChecks | None = None,
     ) -> None:
         self.settings = settings
+        self.latest = latest  # the waiting room's watched video state, shown with offers
         self.queue = queue
         self.verdicts = verdicts
         self.records = records
@@ -178,7 +180,7 @@ class CallService:
         except Closed:
             return None
         ticket = await self.queue.get_ticket(offer.ticket_id)
-        return await offers.offer_info(offer, ticket, self.verdicts, time.time())
+        return await offers.offer_info(offer, ticket, self.verdicts, time.time(), self.latest)
 
     async def _rejoin(self, conn: Connection, call: CallRef) -> SessionInfo:
         """A party comes back to its live call: the peer hears `peer rejoined` and restarts ICE."""

@@ -52,6 +52,9 @@ class CheckSummary:
     passed: bool
     continued_despite_failure: bool
     failing: tuple[FailingCriterion, ...]
+    # Set when the waiting room kept watching: passed/failing are then that latest state.
+    measured_epoch: float | None = None
+    measured_age_s: float | None = None
 
     def to_wire(self) -> dict[str, Any]:
         return {
@@ -59,6 +62,8 @@ class CheckSummary:
             "passed": self.passed,
             "continued_despite_failure": self.continued_despite_failure,
             "failing": [{"criterion": f.criterion, "message": dict(f.message)} for f in self.failing],
+            "measured_epoch": self.measured_epoch,
+            "measured_age_s": _round(self.measured_age_s),
         }
 
 

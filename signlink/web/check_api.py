@@ -9,12 +9,15 @@ import asyncio
 import contextlib
 import json
 import logging
+import re
 from collections.abc import AsyncIterator
 
 from aiohttp import web
 
 from signlink import ice
 from signlink.check import sdp
+from signlink.check.keys import CheckKeys
+from signlink.check.latest import LatestStates
 from signlink.check.service import CheckService
 from signlink.errors import BadRequest
 from signlink.records.verdicts import VerdictStore
@@ -26,6 +29,7 @@ SDP_TYPE = "application/sdp"
 FEEDBACK_INTERVAL_S = 0.25
 SSE_RETRY_MS = 2000
 CHECKS_PATH = "/api/checks"
+_VERDICT_ID = re.compile(r"[A-Za-z0-9_-]{16,64}")
 # What a cross-origin WHIP client (an allowed origin) may send and read (RFC 9725, CORS).
 CORS_METHODS = "POST, DELETE, GET, OPTIONS"
 CORS_HEADERS = "Content-Type, Authorization, If-Match"
@@ -37,7 +41,9 @@ async def check_service_ctx(app: web.Application) -> AsyncIterator[None]:
     """The verdict store and the check service; every live check is ended on shutdown."""
     settings = app[keys.SETTINGS]
     store = VerdictStore(app[keys.REDIS], settings.redis_prefix, settings.verdict_ttl_s)
-    service = CheckService.from_settings(settings, store)
+    latest = LatestStates(app[keys.REDIS], CheckKeys(settings.redis_prefix), settings.check_watch_ttl_s)
+    service = CheckService.from_settings(settings, store, latest)
+    app[keys.LATEST_CHECKS] = latest
     app[keys.VERDICTS] = store
     app[keys.CHECKS] = service
     yield
@@ -99,8 +105,11 @@ def ice_links(servers: tuple[ice.IceServer, ...]) -> list[str]:
 async def create_check(request: web.Request) -> web.Response:
     """POST /api/checks: WHIP. An SDP offer in, 201 + Location + Link (ICE servers) + the SDP answer out."""
     settings = request.app[keys.SETTINGS]
+    watch = request.query.get("watch")
+    if watch is not None and not _VERDICT_ID.fullmatch(watch):
+        raise BadRequest("watch must be the verdict id of the customer's check", code="bad_field")
     offer = sdp.parse_offer(await _read_offer(request, settings.check_max_offer_bytes))
-    session, answer = await request.app[keys.CHECKS].start(offer, client=client_of(request))
+    session, answer = await request.app[keys.CHECKS].start(offer, client=client_of(request), watch=watch)
     location = f"{CHECKS_PATH}/{session.id}"
     response = web.Response(
         status=201,

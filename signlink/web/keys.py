@@ -12,6 +12,7 @@ from signlink.config import Settings
 
 if TYPE_CHECKING:
     from signlink.accounts import AccountStore, Passwords
+    from signlink.check.latest import LatestStates
     from signlink.check.service import CheckService
     from signlink.queue.store import QueueStore
     from signlink.records.recorder import Recorder
@@ -30,6 +31,7 @@ ACCOUNTS: web.AppKey[AccountStore] = web.AppKey("accounts")
 PASSWORDS: web.AppKey[Passwords] = web.AppKey("passwords")
 CHECKS: web.AppKey[CheckService] = web.AppKey("checks")
 VERDICTS: web.AppKey[VerdictStore] = web.AppKey("verdicts")
+LATEST_CHECKS: web.AppKey[LatestStates] = web.AppKey("latest_checks")
 QUEUE: web.AppKey[QueueStore] = web.AppKey("queue")
 CALLS: web.AppKey[CallService] = web.AppKey("calls")
 SESSIONS: web.AppKey[SessionRecords] = web.AppKey("sessions")
