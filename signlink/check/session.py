@@ -31,6 +31,7 @@ from aiortc.mediastreams import MediaStreamError, MediaStreamTrack
 
 from signlink.check import sdp
 from signlink.check.outcome import Outcome
+from signlink.check.sender import SenderReport, TakesSenderReports, parse_report
 from signlink.errors import BackendUnavailable, BadRequest
 from signlink.quality.verdict import Verdict
 
@@ -38,6 +39,8 @@ log = logging.getLogger(__name__)
 
 # No frame for this long after the first one: the browser is gone (ICE consent would take ~30 s).
 STALL_S = 5.0
+# Sender reports closer together than this are ignored (the page sends one a second).
+SENDER_REPORT_GAP_S = 0.25
 # How often the watch loop looks at the clock when nothing else happens.
 WATCH_TICK_S = 0.5
 _AIORTC_ERRORS = (ValueError, InternalError, InvalidAccessError, InvalidStateError, OperationError)
@@ -182,6 +185,11 @@ class CheckSession:
         self._track: asyncio.Future[MediaStreamTrack] = self._loop.create_future()
         self._job: asyncio.Future[Verdict] | None = None
         self._notes: list[tuple[float, int, int]] = []
+        self._reports: list[SenderReport] = []  # arrived while an analysis was in flight
+        self._stream_t: float | None = None  # the stream clock of the latest frame
+        self._last_report_at = -SENDER_REPORT_GAP_S
+        self.sender_reports = 0
+        self.last_sender: SenderReport | None = None
         self._latest: Verdict | None = None
         self._passing: Verdict | None = None
         self._stopping = asyncio.Event()
@@ -287,6 +295,7 @@ class CheckSession:
             timeout_s=self.timeout_s,
             frames_received=self.frames_received,
             frames_analysed=self.frames_analysed,
+            sender_reports=self.sender_reports,
         )
         return body
 
@@ -373,6 +382,7 @@ class CheckSession:
         self._last_frame_at = now
         self.frames_received += 1
         self._notes.append((timestamp, frame.width, frame.height))
+        self._stream_t = timestamp
         if self._job is not None:
             self.frames_dropped += 1
             return
@@ -380,6 +390,7 @@ class CheckSession:
         for note in self._notes:
             analyser.note_frame(*note)
         self._notes.clear()
+        self._apply_reports(analyser)
         if analyser.due(timestamp):
             self._job = self._loop.run_in_executor(self._executor, _analyse, analyser, frame, timestamp)
             self._job.add_done_callback(self._on_analysed)
@@ -400,6 +411,29 @@ class CheckSession:
         if self.end_on_pass and verdict.complete and verdict.passed and self._passing is None:
             self._passing = verdict
             self.stop(Outcome.PASSED, "a complete passing verdict")
+
+    # -- what the sender knows -------------------------------------------------------------------
+
+    def add_sender_report(self, body: object) -> bool:
+        """Take the page's report (validated here: BadRequest); False when ignored (too soon, ended)."""
+        report = parse_report(body, self._stream_t if self._stream_t is not None else 0.0)
+        now = self._loop.time()
+        if self._stopping.is_set() or now - self._last_report_at < SENDER_REPORT_GAP_S:
+            return False
+        self._last_report_at = now
+        self.sender_reports += 1
+        self.last_sender = report
+        self._reports.append(report)
+        if self._job is None and self._analyser is not None:
+            self._apply_reports(self._analyser)
+        return True
+
+    def _apply_reports(self, analyser: FrameAnalyser) -> None:
+        # Only on the loop while no analysis is in flight (the analyser is not thread-safe).
+        if isinstance(analyser, TakesSenderReports):
+            for report in self._reports:
+                analyser.add_sender_report(report)
+        self._reports.clear()
 
     # -- the end -------------------------------------------------------------------------------
 

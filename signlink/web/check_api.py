@@ -18,6 +18,7 @@ from signlink import ice
 from signlink.check import sdp
 from signlink.check.keys import CheckKeys
 from signlink.check.latest import LatestStates
+from signlink.check.sender import MAX_REPORT_BYTES
 from signlink.check.service import CheckService
 from signlink.errors import BadRequest
 from signlink.records.verdicts import VerdictStore
@@ -154,6 +155,22 @@ async def _cors(request: web.Request, response: web.StreamResponse) -> None:
         response.headers["Access-Control-Expose-Headers"] = CORS_EXPOSE
 
 
+async def sender_report(request: web.Request) -> web.Response:
+    """POST /api/checks/{id}/sender: what the page's sender knows (getStats, track.muted); 204."""
+    session = request.app[keys.CHECKS].get(request.match_info["check_id"])
+    if request.content_type != "application/json":
+        raise BadRequest("a sender report is application/json", status=415, code="unsupported_media_type")
+    raw = await request.content.read(MAX_REPORT_BYTES + 1)
+    if len(raw) > MAX_REPORT_BYTES:
+        raise BadRequest(f"a sender report is at most {MAX_REPORT_BYTES} bytes", status=413, code="too_large")
+    try:
+        body = json.loads(raw)
+    except (ValueError, RecursionError) as exc:
+        raise BadRequest("the sender report is not JSON", code="bad_report") from exc
+    session.add_sender_report(body)
+    return web.Response(status=204)
+
+
 async def delete_check(request: web.Request) -> web.Response:
     """DELETE /api/checks/{id}: WHIP teardown."""
     await request.app[keys.CHECKS].end(request.match_info["check_id"])
@@ -206,6 +223,7 @@ def setup_routes(app: web.Application) -> None:
     app.router.add_route("OPTIONS", "/api/checks/{check_id}", options)
     app.router.add_post("/api/checks", create_check)
     app.router.add_delete("/api/checks/{check_id}", delete_check)
+    app.router.add_post("/api/checks/{check_id}/sender", sender_report)
     app.router.add_get("/api/checks/{check_id}/events", check_events)
     app.router.add_get("/api/verdicts/{verdict_id}", get_verdict)
     app.router.add_post("/api/verdicts/{verdict_id}/continue", continue_despite_failure)

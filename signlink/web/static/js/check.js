@@ -8,6 +8,7 @@ import { Busy, publish, unpublish } from "./whip.js";
 
 const ANNOUNCE_GAP_MS = 2500; // live-region updates at most this often while checking
 const SILENCE_LIMIT_MS = 15000; // no event for this long: the check is lost
+const REPORT_MS = 1000; // what the sender knows goes to the server this often during a check
 const CAMERA = { video: { width: { ideal: 640 }, height: { ideal: 480 }, frameRate: { ideal: 30 } }, audio: false };
 const PANEL_OF = { camera: "working", connecting: "working", checking: "working" };
 
@@ -234,9 +235,10 @@ function stopCamera() {
 
 function endSession({ tellServer }) {
   if (!session) return;
-  const { pc, location, events, watchdog } = session;
+  const { pc, location, events, watchdog, reporter } = session;
   session = null;
   clearTimeout(watchdog);
+  clearInterval(reporter);
   events?.close();
   pc.close();
   if (tellServer) unpublish(location);
@@ -299,6 +301,47 @@ function listen(location) {
   });
 }
 
+// ---- what the sender knows (POST /api/checks/<id>/sender): the server cannot see these ----
+
+async function senderReport(pc, last) {
+  const report = { track_muted: null, fps: null, frames_encoded: null, bitrate_kbps: null };
+  const track = stream && stream.getVideoTracks()[0];
+  if (track) report.track_muted = track.muted;
+  const stats = await pc.getStats();
+  stats.forEach((s) => {
+    if (s.type === "outbound-rtp" && s.kind === "video") {
+      report.fps = typeof s.framesPerSecond === "number" ? s.framesPerSecond : null;
+      report.frames_encoded = typeof s.framesEncoded === "number" ? s.framesEncoded : null;
+      if (s.qualityLimitationReason) report.quality_limitation_reason = s.qualityLimitationReason;
+      if (last.bytes !== null && s.timestamp > last.at) {
+        report.bitrate_kbps = Math.max(0, ((s.bytesSent - last.bytes) * 8) / (s.timestamp - last.at));
+      }
+      last.bytes = s.bytesSent;
+      last.at = s.timestamp;
+    } else if (s.type === "remote-inbound-rtp" && s.kind === "video" && typeof s.fractionLost === "number") {
+      report.packet_loss = Math.min(1, Math.max(0, s.fractionLost));
+    }
+  });
+  return report;
+}
+
+function startReports(current) {
+  const last = { bytes: null, at: 0 };
+  const send = async () => {
+    if (session !== current) return;
+    try {
+      const body = JSON.stringify(await senderReport(current.pc, last));
+      const headers = { "Content-Type": "application/json" };
+      await fetch(`${current.location}/sender`, { method: "POST", headers, body });
+    } catch (err) {
+      console.info("sender report not sent:", err); // the check goes on without it
+    }
+  };
+  current.reporter = setInterval(send, REPORT_MS);
+  const track = stream && stream.getVideoTracks()[0];
+  if (track) track.addEventListener("mute", send); // a camera that stops delivering: say so at once
+}
+
 // The server is full: say so once, count down visibly (not announced), then try again by itself.
 function waitAndRetry(seconds) {
   const until = Date.now() + seconds * 1000;
@@ -329,13 +372,14 @@ async function connect() {
     networkProblem(err);
     return;
   }
-  session = { ...published, events: null, watchdog: null };
+  session = { ...published, events: null, watchdog: null, reporter: null };
   session.pc.addEventListener("connectionstatechange", () => {
     if (session && session.pc.connectionState === "failed") networkProblem(new Error("connection failed"));
   });
   setState("checking");
   keepAlive();
   listen(published.location);
+  startReports(session);
 }
 
 async function startCheck() {
