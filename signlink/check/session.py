@@ -354,8 +354,11 @@ class CheckSession:
             if self._first_frame_at is not None and now - self._last_frame_at > STALL_S:
                 self.stop(Outcome.ENDED_BY_CLIENT, f"no video for {STALL_S:g} s")
                 break
+            wake = min(deadline - now, WATCH_TICK_S)
+            if self._first_frame_at is None:  # wake right at the no-media limit
+                wake = min(wake, self.started_at + self.no_media_s - now)
             with contextlib.suppress(TimeoutError):
-                await asyncio.wait_for(self._stopping.wait(), max(0.0, min(deadline - now, WATCH_TICK_S)))
+                await asyncio.wait_for(self._stopping.wait(), max(0.0, wake))
 
     async def _consume(self) -> None:
         track = await self._track

@@ -4,18 +4,22 @@
 // itself); problem (no camera, blocked, network); done (continued, no `next` page to go to).
 
 import { applyTranslations, onLocaleChange, pick, t } from "./i18n.js";
-import { Busy, publish, unpublish } from "./whip.js";
+import { Busy, Refused, publish, unpublish } from "./whip.js";
 
 const ANNOUNCE_GAP_MS = 2500; // live-region updates at most this often while checking
 const SILENCE_LIMIT_MS = 15000; // no event for this long: the check is lost
 const REPORT_MS = 1000; // what the sender knows goes to the server this often during a check
 const CAMERA = { video: { width: { ideal: 640 }, height: { ideal: 480 }, frameRate: { ideal: 30 } }, audio: false };
 const PANEL_OF = { camera: "working", connecting: "working", checking: "working" };
+const LIVE_STATES = ["camera", "connecting", "checking"]; // a row may say "Checking" only in these
+// No video reached the server (ICE/DTLS failed, no usable candidate): the network, not the camera.
+const CONNECTION_PROBLEM = { title: "state.connection_title", text: "state.connection_failed" };
 
 const root = document.getElementById("check");
 const video = document.getElementById("preview");
 const statusEl = document.getElementById("status");
 const rows = new Map([...document.querySelectorAll(".criterion")].map((row) => [row.dataset.criterion, row]));
+const checklist = document.getElementById("checklist");
 const iceServers = JSON.parse(root.dataset.iceServers || "[]");
 const NO_VERDICT = root.dataset.noVerdict; // the server's one definition (signlink/check/outcome.py)
 
@@ -128,15 +132,36 @@ function renderFixList(messages) {
   }
 }
 
+// A criterion the page was not rendered with (the server judges something new): a row like the others.
+function rowFor(name) {
+  if (!rows.has(name) && rows.size) {
+    const row = rows.values().next().value.cloneNode(true);
+    row.dataset.criterion = name;
+    const label = row.querySelector(".crit-label");
+    label.dataset.i18n = `crit.${name}`;
+    label.textContent = t(`crit.${name}`) === `crit.${name}` ? name.replace(/_/g, " ") : t(`crit.${name}`);
+    row.querySelector(".crit-icon").replaceChildren(icon("pending"));
+    checklist.append(row);
+    rows.set(name, row);
+  }
+  return rows.get(name);
+}
+
+// Once the check is over nothing is "Checking" any more: what was never judged reads "not measured".
+function settled(status) {
+  return status === "pending" && !LIVE_STATES.includes(model.state) ? "not_measured" : status;
+}
+
 function renderChecklist({ force = false } = {}) {
   const now = Date.now();
   const seen = new Set();
   const fixes = [];
   for (const c of model.criteria || []) {
-    const row = rows.get(c.criterion);
+    if (!c || typeof c.criterion !== "string") continue;
+    const row = rowFor(c.criterion);
     if (!row) continue;
     seen.add(c.criterion);
-    const status = shownStatus(c, now, force);
+    const status = settled(shownStatus(c, now, force));
     const message = status === "fail" ? pick(c.message) : "";
     row.hidden = false;
     row.dataset.status = status;
@@ -145,9 +170,13 @@ function renderChecklist({ force = false } = {}) {
     if (status === "fail") fixes.push(message || t(`crit.${c.criterion}`));
   }
   for (const [name, row] of rows) {
-    if (model.criteria && !seen.has(name)) row.hidden = true; // the server does not check this one
+    if (model.criteria && !seen.has(name)) {
+      row.hidden = true; // the server does not check this one
+      row.dataset.status = "idle";
+      shown.delete(name);
+    }
     if (!model.criteria) {
-      const status = ["camera", "connecting", "checking"].includes(model.state) ? "pending" : "idle";
+      const status = LIVE_STATES.includes(model.state) ? "pending" : "idle";
       shown.delete(name);
       row.hidden = false;
       row.dataset.status = status;
@@ -262,7 +291,17 @@ function onFeedback(data) {
   announce(statusText(), { throttle: true });
 }
 
+function connectionProblem(err) {
+  console.warn("no video reached the server:", err);
+  endSession({ tellServer: true });
+  setState("problem", { criteria: null, problem: CONNECTION_PROBLEM });
+}
+
 function onVerdict(data) {
+  if (data.outcome === "no_media") {
+    connectionProblem(new Error(`check ended: ${data.outcome} (${data.reason})`));
+    return;
+  }
   endSession({ tellServer: false });
   const changes = { criteria: data.criteria, verdictId: data.verdict_id, outcome: data.outcome };
   if (data.outcome === "passed" || data.passed === true) {
@@ -369,12 +408,16 @@ async function connect() {
       waitAndRetry(err.retryAfterS);
       return;
     }
+    if (err instanceof Refused && err.code === "no_ice_candidate") {
+      connectionProblem(err);
+      return;
+    }
     networkProblem(err);
     return;
   }
   session = { ...published, events: null, watchdog: null, reporter: null };
   session.pc.addEventListener("connectionstatechange", () => {
-    if (session && session.pc.connectionState === "failed") networkProblem(new Error("connection failed"));
+    if (session && session.pc.connectionState === "failed") connectionProblem(new Error("connection failed"));
   });
   setState("checking");
   keepAlive();
