@@ -18,9 +18,10 @@ from signlink import ice
 from signlink.check import sdp
 from signlink.check.keys import CheckKeys
 from signlink.check.latest import LatestStates
+from signlink.check.relay import CheckLost, CheckRelay
 from signlink.check.sender import MAX_REPORT_BYTES
 from signlink.check.service import CheckService
-from signlink.errors import BadRequest
+from signlink.errors import BadRequest, NotFound
 from signlink.records.verdicts import VerdictStore
 from signlink.web import auth, keys
 
@@ -47,8 +48,12 @@ async def check_service_ctx(app: web.Application) -> AsyncIterator[None]:
     app[keys.LATEST_CHECKS] = latest
     app[keys.VERDICTS] = store
     app[keys.CHECKS] = service
+    relay = CheckRelay(app[keys.REDIS], CheckKeys(settings.redis_prefix), service)
+    await relay.start()
+    app[keys.CHECK_RELAY] = relay
     yield
     await service.close()
+    await relay.close()
 
 
 async def end_checks_on_shutdown(app: web.Application) -> None:
@@ -111,6 +116,7 @@ async def create_check(request: web.Request) -> web.Response:
         raise BadRequest("watch must be the verdict id of the customer's check", code="bad_field")
     offer = sdp.parse_offer(await _read_offer(request, settings.check_max_offer_bytes))
     session, answer = await request.app[keys.CHECKS].start(offer, client=client_of(request), watch=watch)
+    await request.app[keys.CHECK_RELAY].claim(session)  # any process can now reach it
     location = f"{CHECKS_PATH}/{session.id}"
     response = web.Response(
         status=201,
@@ -157,7 +163,6 @@ async def _cors(request: web.Request, response: web.StreamResponse) -> None:
 
 async def sender_report(request: web.Request) -> web.Response:
     """POST /api/checks/{id}/sender: what the page's sender knows (getStats, track.muted); 204."""
-    session = request.app[keys.CHECKS].get(request.match_info["check_id"])
     if request.content_type != "application/json":
         raise BadRequest("a sender report is application/json", status=415, code="unsupported_media_type")
     raw = await request.content.read(MAX_REPORT_BYTES + 1)
@@ -167,23 +172,27 @@ async def sender_report(request: web.Request) -> web.Response:
         body = json.loads(raw)
     except (ValueError, RecursionError) as exc:
         raise BadRequest("the sender report is not JSON", code="bad_report") from exc
-    session.add_sender_report(body)
+    check_id = request.match_info["check_id"]
+    try:
+        session = request.app[keys.CHECKS].get(check_id)
+    except NotFound:  # held by another process
+        await request.app[keys.CHECK_RELAY].sender_report(check_id, body)
+    else:
+        session.add_sender_report(body)
     return web.Response(status=204)
 
 
 async def delete_check(request: web.Request) -> web.Response:
-    """DELETE /api/checks/{id}: WHIP teardown."""
-    await request.app[keys.CHECKS].end(request.match_info["check_id"])
+    """DELETE /api/checks/{id}: WHIP teardown (forwarded when another process holds the check)."""
+    check_id = request.match_info["check_id"]
+    try:
+        await request.app[keys.CHECKS].end(check_id)
+    except NotFound:
+        await request.app[keys.CHECK_RELAY].delete(check_id)
     return web.Response(status=204)
 
 
-def _event(name: str, data: dict[str, object]) -> bytes:
-    return f"event: {name}\ndata: {json.dumps(data, separators=(',', ':'))}\n\n".encode()
-
-
-async def check_events(request: web.Request) -> web.StreamResponse:
-    """GET /api/checks/{id}/events: server-sent events, `feedback` a few times a second, then `verdict`."""
-    session = request.app[keys.CHECKS].get(request.match_info["check_id"])
+async def _event_stream(request: web.Request) -> web.StreamResponse:
     response = web.StreamResponse(
         headers={
             "Content-Type": "text/event-stream",
@@ -192,6 +201,42 @@ async def check_events(request: web.Request) -> web.StreamResponse:
         }
     )
     await response.prepare(request)
+    return response
+
+
+async def _forwarded_events(request: web.Request, check_id: str) -> web.StreamResponse:
+    """The events of a check another process holds, relayed over Redis (no sticky routing)."""
+    stream = request.app[keys.CHECK_RELAY].events(check_id)
+    first = await anext(stream)  # NotFound (404) or CheckLost (503) before anything is sent
+    response = await _event_stream(request)
+    try:
+        await response.write(f"retry: {SSE_RETRY_MS}\n\n".encode())
+        await response.write(_event(*first))
+        try:
+            async for name, data in stream:
+                await response.write(_event(name, data))
+        except CheckLost as exc:  # the owner died mid-check: say so, the page offers a new check
+            await response.write(_event("error", {"error": exc.code, "message": str(exc)}))
+        await response.write_eof()
+    except ConnectionResetError:
+        log.debug("check %s: forwarded events subscriber went away", check_id)
+    finally:
+        await stream.aclose()
+    return response
+
+
+def _event(name: str, data: dict[str, object]) -> bytes:
+    return f"event: {name}\ndata: {json.dumps(data, separators=(',', ':'))}\n\n".encode()
+
+
+async def check_events(request: web.Request) -> web.StreamResponse:
+    """GET /api/checks/{id}/events: server-sent events, `feedback` a few times a second, then `verdict`."""
+    check_id = request.match_info["check_id"]
+    try:
+        session = request.app[keys.CHECKS].get(check_id)
+    except NotFound:
+        return await _forwarded_events(request, check_id)
+    response = await _event_stream(request)
     try:
         await response.write(f"retry: {SSE_RETRY_MS}\n\n".encode())
         while session.final is None:

@@ -13,6 +13,7 @@ from signlink.config import Settings
 if TYPE_CHECKING:
     from signlink.accounts import AccountStore, Passwords
     from signlink.check.latest import LatestStates
+    from signlink.check.relay import CheckRelay
     from signlink.check.service import CheckService
     from signlink.queue.store import QueueStore
     from signlink.records.recorder import Recorder
@@ -32,6 +33,7 @@ PASSWORDS: web.AppKey[Passwords] = web.AppKey("passwords")
 CHECKS: web.AppKey[CheckService] = web.AppKey("checks")
 VERDICTS: web.AppKey[VerdictStore] = web.AppKey("verdicts")
 LATEST_CHECKS: web.AppKey[LatestStates] = web.AppKey("latest_checks")
+CHECK_RELAY: web.AppKey[CheckRelay] = web.AppKey("check_relay")
 QUEUE: web.AppKey[QueueStore] = web.AppKey("queue")
 CALLS: web.AppKey[CallService] = web.AppKey("calls")
 SESSIONS: web.AppKey[SessionRecords] = web.AppKey("sessions")
