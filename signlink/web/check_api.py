@@ -216,7 +216,7 @@ async def _forwarded_events(request: web.Request, check_id: str) -> web.StreamRe
             async for name, data in stream:
                 await response.write(_event(name, data))
         except CheckLost as exc:  # the owner died mid-check: say so, the page offers a new check
-            await response.write(_event("error", {"error": exc.code, "message": str(exc)}))
+            await response.write(_event("lost", {"error": exc.code, "message": str(exc)}))
         await response.write_eof()
     except ConnectionResetError:
         log.debug("check %s: forwarded events subscriber went away", check_id)

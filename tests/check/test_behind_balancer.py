@@ -169,11 +169,11 @@ async def test_killing_the_process_that_holds_a_check_gives_the_client_a_clear_e
                     break
 
             async def heard_of_it() -> str:
-                # Either the stream says `error` (relayed by the other process), or it ends without a
+                # Either the stream says `lost` (relayed by the other process), or it ends without a
                 # verdict (it was the owner's own); a new request then answers 503 check_lost.
                 try:
                     async for name, data in stream:
-                        if name == "error":
+                        if name == "lost":
                             return str(data["error"])
                         assert name == "feedback"
                 except aiohttp.ClientError:

@@ -75,3 +75,22 @@ async def test_a_check_whose_owner_stopped_answering_is_check_lost(
             assert response.status == 503
     finally:
         await check.pc.close()
+
+
+async def test_a_relayed_stream_whose_owner_falls_silent_ends_with_a_lost_event(
+    start_app: StartApp, no_hands_clip: EncodedClip
+) -> None:
+    owner, other = await start_app(check_timeout_s=20.0), await start_app()
+    check = await publish(owner.session, str(owner.make_url("/api/checks")), ClipTrack(no_hands_clip))
+    check_id = check.url.rsplit("/", 1)[1]
+    names: list[str] = []
+    try:
+        async for name, data in events(other.session, str(other.make_url(f"/api/checks/{check_id}/events"))):
+            names.append(name)
+            if name == "feedback" and len(names) == 2:
+                await owner.app[keys.CHECK_RELAY].close()  # the owner stops mid-stream
+            if name == "lost":
+                assert data["error"] == "check_lost"
+    finally:
+        await check.pc.close()
+    assert names[-1] == "lost" and "verdict" not in names

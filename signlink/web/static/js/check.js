@@ -334,6 +334,8 @@ function listen(location) {
   };
   events.addEventListener("feedback", handle(onFeedback));
   events.addEventListener("verdict", handle(onVerdict));
+  // The process that held the check stopped (relayed by another one): offer a new check.
+  events.addEventListener("lost", handle((data) => networkProblem(new Error(data.message || "check lost"))));
   events.addEventListener("error", () => {
     // EventSource reconnects by itself; CLOSED means it gave up (the check is gone).
     if (events.readyState === EventSource.CLOSED) networkProblem(new Error("event stream closed"));
