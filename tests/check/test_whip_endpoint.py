@@ -2,6 +2,9 @@
 
 from __future__ import annotations
 
+import html
+import json
+import re
 from collections.abc import Awaitable, Callable
 
 from aiortc import VideoStreamTrack
@@ -158,3 +161,19 @@ async def test_x_forwarded_for_is_ignored_from_an_untrusted_peer(start_app: Star
         assert r.status == 429  # both come from 127.0.0.1: a client cannot pick its own address
     async with app.delete(first) as response:
         assert response.status == 204
+
+
+async def test_the_check_page_gets_turn_with_time_limited_credentials(start_app: StartApp) -> None:
+    turn = "turn:turn.example.test:3478?transport=udp"
+    app = await start_app(turn_urls=(turn,), turn_secret="s3cret", stun_urls=("stun:stun.example.test:3478",))
+    async with app.get("/check") as response:
+        assert response.status == 200
+        page = await response.text()
+    match = re.search(r'data-ice-servers="([^"]*)"', page)
+    assert match is not None
+    servers = json.loads(html.unescape(match.group(1)))
+    assert servers[0] == {"urls": ["stun:stun.example.test:3478"]}
+    assert servers[1]["urls"] == [turn]
+    expiry, _, user = servers[1]["username"].partition(":")
+    assert user.startswith("check-page:")
+    assert turn_credentials("s3cret", user, 3600, now=int(expiry) - 3600)[1] == servers[1]["credential"]
