@@ -7,7 +7,7 @@ import re
 from pathlib import Path
 
 import pytest
-from playwright.async_api import Browser, Locator, Page, ViewportSize, expect
+from playwright.async_api import Browser, Locator, Page, Response, ViewportSize, expect
 
 from signlink.config import Settings
 from signlink.web import i18n
@@ -356,3 +356,26 @@ async def test_rows_follow_what_the_server_sends_and_unmeasured_is_neutral_never
         await expect(row(page, name).locator(".status-word")).not_to_have_text(good)
     await expect(page.locator('.criterion[data-status="pending"]')).to_have_count(0)
     await expect(row(page, "hands").locator(".crit-message")).to_have_text(message["en"])
+
+
+async def test_the_page_tells_the_server_what_its_sender_knows(
+    launch: Launch, serve: Serve, settings: Settings, no_hands_camera: Path
+) -> None:
+    base = await serve(settings.replace(check_timeout_s=4.0))
+    browser = await launch(no_hands_camera)
+    page, watch = await open_check(browser, f"{base}/check")
+    reports: list[tuple[int, dict[str, object]]] = []
+
+    async def on_response(response: Response) -> None:
+        if response.url.endswith("/sender") and response.request.method == "POST":
+            reports.append((response.status, json.loads(response.request.post_data or "{}")))
+
+    page.on("response", on_response)
+    await page.click("#start")
+    await wait_for_state(page, "failed")
+    assert reports, "no sender report was posted during a 4 s check"
+    assert all(status == 204 for status, _ in reports), reports
+    last = reports[-1][1]
+    assert last["track_muted"] is False
+    assert isinstance(last["frames_encoded"], int) and last["frames_encoded"] > 0
+    assert watch.errors == [], watch.errors
