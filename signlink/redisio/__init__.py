@@ -1,0 +1,20 @@
+"""The Redis seam: key names (keyspace.py), Lua scripts (lua.py), clients for every URL form (client.py).
+
+Stores receive a Keyspace and a client; nothing outside this package builds a key prefix or loads Lua.
+"""
+
+from signlink.redisio.client import RedisClient, RedisTarget, connect, is_cluster, parse_url
+from signlink.redisio.keyspace import OWNERS, Keyspace
+from signlink.redisio.lua import LuaScript, load
+
+__all__ = [
+    "OWNERS",
+    "Keyspace",
+    "LuaScript",
+    "RedisClient",
+    "RedisTarget",
+    "connect",
+    "is_cluster",
+    "load",
+    "parse_url",
+]
