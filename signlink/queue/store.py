@@ -59,7 +59,7 @@ from signlink.queue.models import (
     TicketState,
 )
 from signlink.queue.ordering import class_offsets
-from signlink.redisio import Keyspace, RedisClient, is_cluster
+from signlink.redisio import Keyspace, RedisClient, is_cluster, keyspace_for
 
 log = logging.getLogger(__name__)
 
@@ -90,9 +90,7 @@ class QueueStore:
         self.redis = redis
         self.settings = settings
         self.clock: Clock = clock or RedisClock()
-        self.keys = keys or Keyspace(
-            settings.redis_prefix, hash_tag=settings.redis_hash_tag or is_cluster(redis)
-        )
+        self.keys = keys or keyspace_for(settings, cluster=is_cluster(redis))
         self.events_key = self.keys.key("events")
         self._pairs = [(lang, topic) for lang in settings.sign_languages for topic in settings.topics]
         context = {

@@ -4,12 +4,14 @@ Stores receive a Keyspace and a client; nothing outside this package builds a ke
 """
 
 from signlink.redisio.client import RedisClient, RedisTarget, connect, is_cluster, parse_url
-from signlink.redisio.keyspace import OWNERS, Keyspace
+from signlink.redisio.keyspace import OWNERS, Keyspace, as_keyspace, keyspace_for
 from signlink.redisio.lua import LuaScript, load
 
 __all__ = [
     "OWNERS",
     "Keyspace",
+    "as_keyspace",
+    "keyspace_for",
     "LuaScript",
     "RedisClient",
     "RedisTarget",

@@ -11,6 +11,7 @@ from __future__ import annotations
 import re
 from dataclasses import dataclass
 
+from signlink.config import Settings
 from signlink.errors import ConfigError
 
 # Top-level names and the one module that owns each. A key outside this table is a bug.
@@ -57,3 +58,13 @@ class Keyspace:
         if owner not in OWNERS:
             raise ValueError(f"no key owner {owner!r} in signlink.redisio.keyspace.OWNERS")
         return ":".join((self.root, owner, *parts))
+
+
+def as_keyspace(keys: Keyspace | str, *, cluster: bool = False) -> Keyspace:
+    """Stores take a Keyspace; a bare prefix (older callers) becomes one, tagged on a Cluster client."""
+    return keys if isinstance(keys, Keyspace) else Keyspace(keys, hash_tag=cluster)
+
+
+def keyspace_for(settings: Settings, *, cluster: bool) -> Keyspace:
+    """The deployment's keyspace: the prefix, hash-tagged on Cluster or when the settings ask for it."""
+    return Keyspace(settings.redis_prefix, hash_tag=settings.redis_hash_tag or cluster)
