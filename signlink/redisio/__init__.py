@@ -10,13 +10,13 @@ from signlink.redisio.lua import LuaScript, load
 __all__ = [
     "OWNERS",
     "Keyspace",
-    "as_keyspace",
-    "keyspace_for",
     "LuaScript",
     "RedisClient",
     "RedisTarget",
+    "as_keyspace",
     "connect",
     "is_cluster",
+    "keyspace_for",
     "load",
     "parse_url",
 ]

@@ -25,9 +25,8 @@ from signlink.redisio import Keyspace, RedisClient, as_keyspace, is_cluster, loa
 from signlink.signaling.protocol import Role
 
 SWEEP_BATCH = 500
-_SCRIPTS = {
-    name: load("signlink.signaling.lua", name, lib="lib") for name in ("start", "connect", "drop", "refresh", "sweep")
-}
+_NAMES = ("start", "connect", "drop", "refresh", "sweep")
+_SCRIPTS = {name: load("signlink.signaling.lua", name, lib="lib") for name in _NAMES}
 
 
 class Before(StrEnum):

@@ -113,8 +113,9 @@ class Publisher:
                 if line.startswith(b":"):
                     done.set_result(int(line[1:]))
                 else:
+                    refused = line.decode(errors="replace")
                     done.set_exception(
-                        BackendUnavailable(f"Redis refused {self._command.decode()}: {line.decode(errors='replace')}")
+                        BackendUnavailable(f"Redis refused {self._command.decode()}: {refused}")
                     )
         except (OSError, TimeoutError, ValueError) as exc:
             self._fail(exc, writer)
