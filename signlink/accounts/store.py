@@ -207,8 +207,7 @@ class AccountStore:
         """Count an attempt before the password is checked: 0 to go ahead, else seconds to wait."""
         async with _backend():
             retry = await _ATTEMPT(
-                self._redis,
-                keys=self._limit_keys(username, address), args=[window_s, per_user, per_address]
+                self._redis, keys=self._limit_keys(username, address), args=[window_s, per_user, per_address]
             )
         return int(retry)
 
