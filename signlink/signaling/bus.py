@@ -32,7 +32,6 @@ from redis.exceptions import RedisError
 
 from signlink.errors import BackendUnavailable
 from signlink.redisio import Keyspace, RedisClient, as_keyspace, is_cluster
-from signlink.redisio.client import node_client
 from signlink.signaling.publisher import Publisher
 
 log = logging.getLogger(__name__)
@@ -117,8 +116,8 @@ class Bus:
         return self._prefix + party
 
     async def start(self) -> None:
-        # On Cluster: a plain connection to the node serving the deployment's slot (sharded pub/sub).
-        self._pubsub = (await node_client(self._redis, self._home)).pubsub()
+        # On Cluster the client's connections go to the node serving the deployment's slot.
+        self._pubsub = self._redis.pubsub()
         await self._subscribe(self._home)
         self._reader = asyncio.create_task(self._read(), name="bus-reader")
 
