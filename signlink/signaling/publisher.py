@@ -47,6 +47,7 @@ class Publisher:
         self._route_key = route_key  # any key of the deployment: on Cluster, its slot's node is ours
         self._command = b"SPUBLISH" if sharded else b"PUBLISH"
         self._writer: asyncio.StreamWriter | None = None
+        self._stream: asyncio.StreamReader | None = None
         self._reader_task: asyncio.Task[None] | None = None
         self._waiting: deque[asyncio.Future[int]] = deque()
         self._pending = asyncio.Event()  # replies are due
@@ -66,18 +67,30 @@ class Publisher:
                 self._fail(exc, writer)
         return await done
 
+    def _usable(self) -> asyncio.StreamWriter | None:
+        """The current connection, unless Redis closed it while it was idle (a restart, a failover):
+        the socket saw EOF although nobody was reading, so nothing is lost by opening a new one."""
+        writer, reader = self._writer, self._stream
+        if writer is None or writer.is_closing():
+            return None
+        if reader is not None and reader.at_eof() and not self._waiting:
+            self._fail(ConnectionError("Redis closed the idle connection"), writer)
+            return None
+        return writer
+
     async def _connected(self) -> asyncio.StreamWriter:
-        writer = self._writer
-        if writer is not None and not writer.is_closing():
+        writer = self._usable()
+        if writer is not None:
             return writer
         async with self._lock:
-            if self._writer is not None and not self._writer.is_closing():
-                return self._writer
+            writer = self._usable()
+            if writer is not None:
+                return writer
             try:
                 reader, opened = await asyncio.wait_for(self._open(), CONNECT_TIMEOUT_S)
             except (OSError, TimeoutError, RedisError) as exc:
                 raise BackendUnavailable(f"cannot reach the bus: {exc}") from exc
-            self._writer = opened
+            self._writer, self._stream = opened, reader
             self._reader_task = asyncio.create_task(self._read(reader, opened), name="bus-publisher-replies")
             return opened
 
