@@ -48,6 +48,11 @@ class Settings:
         doc="Redis URL; empty: use 127.0.0.1:6379 if it answers, else start a private redis-server",
     )
     redis_prefix: str = _setting("signlink", doc="namespace of every Redis key")
+    redis_hash_tag: bool = _setting(
+        False,
+        _bool,
+        doc="keys start {prefix}: (one Cluster slot) even off Cluster; always on for a Cluster URL",
+    )
     data_dir: Path = _setting(PROJECT_ROOT / "var", Path, doc="where the embedded Redis keeps its data")
     model_dir: Path = _setting(PROJECT_ROOT / "models", Path, doc="folder with the hand and face models")
     # The video check

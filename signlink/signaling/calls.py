@@ -78,9 +78,9 @@ class CallService:
         self.verdicts = verdicts
         self.records = records
         self.accounts = accounts
-        self.hub = Hub(redis, settings.redis_prefix)
+        self.hub = Hub(redis, queue.keys)
         self.hub.on_call_started = self._call_started
-        self.presence = Presence(redis, settings.redis_prefix)
+        self.presence = Presence(redis, queue.keys)
 
     def open(self, ws: web.WebSocketResponse) -> Connection:
         bucket = TokenBucket(self.settings.ws_rate_per_s, self.settings.ws_rate_burst)

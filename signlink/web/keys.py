@@ -9,6 +9,7 @@ from aiohttp import web
 from redis.asyncio import Redis
 
 from signlink.config import Settings
+from signlink.redisio import RedisClient
 
 if TYPE_CHECKING:
     from signlink.accounts import AccountStore, Passwords
@@ -25,7 +26,7 @@ if TYPE_CHECKING:
     from signlink.web.health import Health
 
 SETTINGS = web.AppKey("settings", Settings)
-REDIS = web.AppKey("redis", Redis)
+REDIS: web.AppKey[RedisClient] = web.AppKey("redis", Redis)
 TEMPLATES = web.AppKey("templates", jinja2.Environment)
 HEALTH: web.AppKey[Health] = web.AppKey("health")
 ACCOUNTS: web.AppKey[AccountStore] = web.AppKey("accounts")
