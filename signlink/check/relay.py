@@ -26,6 +26,7 @@ from redis.exceptions import RedisError
 from signlink.check.keys import CheckKeys
 from signlink.check.service import LINGER_S, CheckService
 from signlink.check.session import CheckSession
+from signlink.deadline import bounded, stop_task
 from signlink.errors import BackendUnavailable, BadRequest, NotFound, SignlinkError
 
 log = logging.getLogger(__name__)
@@ -68,14 +69,11 @@ class CheckRelay:
         self._reader = asyncio.create_task(self._read(), name="check-relay")
 
     async def close(self) -> None:
-        for task in [*self._tasks, *([self._reader] if self._reader else [])]:
-            task.cancel()
-        for task in [*self._tasks, *([self._reader] if self._reader else [])]:
-            with contextlib.suppress(asyncio.CancelledError, Exception):
-                await task
+        tasks = [*self._tasks, *([self._reader] if self._reader else [])]
+        await asyncio.gather(*(stop_task(task, "the check relay") for task in tasks))
         if self._pubsub is not None:
             with contextlib.suppress(RedisError, OSError):
-                await self._pubsub.aclose()  # type: ignore[no-untyped-call]
+                await bounded("close the check relay subscription", self._pubsub.aclose())  # type: ignore[no-untyped-call]
 
     # -- the owner's side ----------------------------------------------------------------------
 

@@ -26,12 +26,14 @@ from signlink.check.latest import LatestStates
 from signlink.check.outcome import Outcome
 from signlink.check.session import AnalyserFactory, CheckSession, VerdictRecorder
 from signlink.config import Settings
+from signlink.deadline import bounded
 from signlink.errors import ConfigError, NotFound, Overloaded
 from signlink.quality.verdict import Verdict
 
 log = logging.getLogger(__name__)
 
 LINGER_S = 120.0
+SHUTDOWN_S = 15.0  # every live check ends within it (each closes its peer in at most 5 s)
 # Analysis workers shared by all checks of the process: one per core. Measured on the 2-core machine:
 # one analysis is ~20 ms on one core with the GIL released (2 threads: 1.75 cores, 90 analyses/s);
 # more threads than cores only add latency to every check (benchmarks/quality_live.py).
@@ -295,9 +297,12 @@ class CheckService:
             session.stop(Outcome.INTERRUPTED, "the server is shutting down")
         tasks = list(self._tasks.values())
         if tasks:
-            await asyncio.gather(*tasks, return_exceptions=True)
+            await bounded("end the live checks", asyncio.gather(*tasks, return_exceptions=True), SHUTDOWN_S)
 
     async def close(self) -> None:
         await self.shutdown()
         # Off the loop: an analysis may still be finishing in a worker.
-        await asyncio.to_thread(self._executor.shutdown, wait=True, cancel_futures=True)
+        await bounded(
+            "stop the analysis workers",
+            asyncio.to_thread(self._executor.shutdown, wait=True, cancel_futures=True),
+        )

@@ -32,6 +32,7 @@ from aiortc.mediastreams import MediaStreamError, MediaStreamTrack
 from signlink.check import sdp
 from signlink.check.outcome import Outcome
 from signlink.check.sender import SenderReport, TakesSenderReports, parse_report
+from signlink.deadline import bounded, stop_task
 from signlink.errors import BackendUnavailable, BadRequest
 from signlink.quality.verdict import Verdict
 
@@ -311,9 +312,7 @@ class CheckSession:
         try:
             await self._watch()
         finally:
-            consume.cancel()
-            with contextlib.suppress(asyncio.CancelledError):
-                await consume
+            await stop_task(consume, f"the frames of check {self.id}")
             verdict = await self._close()
         assert self._stop_reason is not None
         outcome, reason = self._stop_reason
@@ -463,4 +462,4 @@ class CheckSession:
                 await self._loop.run_in_executor(self._executor, analyser.close)
         finally:
             if pc is not None:
-                await pc.close()
+                await bounded(f"close the peer of check {self.id}", pc.close())

@@ -8,9 +8,9 @@ task logs once, keeps trying, and carries on by itself when Redis returns.
 from __future__ import annotations
 
 import asyncio
-import contextlib
 import logging
 
+from signlink.deadline import stop_task
 from signlink.errors import BackendUnavailable
 from signlink.queue.store import QueueStore
 
@@ -34,10 +34,7 @@ class Sweeper:
         # command (seen here: the task went back to sleep with cancelling() == 1).
         self._stopping = True
         task, self._task = self._task, None
-        if task is not None:
-            task.cancel()
-            with contextlib.suppress(asyncio.CancelledError):
-                await task
+        await stop_task(task, "the sweeper")
 
     async def sweep_once(self) -> None:
         """Sweep until nothing due is left (a batch limit keeps each script short)."""

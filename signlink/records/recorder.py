@@ -19,7 +19,6 @@ waiting into the hour's bucket for the dashboard's chart.
 from __future__ import annotations
 
 import asyncio
-import contextlib
 import json
 import logging
 import os
@@ -32,6 +31,7 @@ from typing import Any
 from redis.asyncio import Redis
 from redis.exceptions import RedisError, ResponseError
 
+from signlink.deadline import stop_task
 from signlink.errors import BackendUnavailable, NotFound
 from signlink.queue.events import EventType, QueueEvent, parse_event
 from signlink.queue.store import QueueStore
@@ -131,10 +131,7 @@ class Recorder:
     async def stop(self) -> None:
         self._stopping = True
         task, self._task = self._task, None
-        if task is not None:
-            task.cancel()
-            with contextlib.suppress(asyncio.CancelledError):
-                await task
+        await stop_task(task, "the recorder")
 
     async def ensure_group(self) -> None:
         """Create the consumer group (from the stream's first entry: nothing kept is skipped)."""

@@ -20,7 +20,6 @@ no parsing in the receiving process), or "C" + a JSON control message for the re
 from __future__ import annotations
 
 import asyncio
-import contextlib
 import json
 import logging
 import uuid
@@ -30,6 +29,7 @@ from dataclasses import dataclass
 from redis.asyncio.client import PubSub
 from redis.exceptions import RedisError
 
+from signlink.deadline import bounded, stop_task
 from signlink.errors import BackendUnavailable
 from signlink.redisio import Keyspace, RedisClient, as_keyspace, is_cluster
 from signlink.signaling.publisher import Publisher
@@ -129,14 +129,11 @@ class Bus:
             await self._pubsub.subscribe(channel)
 
     async def close(self) -> None:
-        await self._publisher.close()
+        await bounded("close the bus publisher", self._publisher.close())
         reader, self._reader = self._reader, None
-        if reader is not None:
-            reader.cancel()
-            with contextlib.suppress(asyncio.CancelledError):
-                await reader
+        await stop_task(reader, "the bus reader")
         if self._pubsub is not None:
-            await self._pubsub.aclose()  # type: ignore[no-untyped-call]
+            await bounded("close the bus subscription", self._pubsub.aclose())  # type: ignore[no-untyped-call]
             self._pubsub = None
 
     async def subscribe(self, party: str) -> None:

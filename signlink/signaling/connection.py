@@ -19,6 +19,7 @@ from dataclasses import dataclass
 from aiohttp import web
 
 from signlink.accounts import Account
+from signlink.deadline import stop_task
 from signlink.queue.models import Ticket
 from signlink.signaling.outgoing import ServerMessage, encode
 from signlink.signaling.presence import CallRef
@@ -134,7 +135,4 @@ class Connection:
 
     async def stop_writer(self) -> None:
         writer, self._writer = self._writer, None
-        if writer is not None:
-            writer.cancel()
-            with contextlib.suppress(asyncio.CancelledError):
-                await writer
+        await stop_task(writer, "a socket's writer")

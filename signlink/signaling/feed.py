@@ -8,12 +8,12 @@ this process holds, in the order it happened.
 from __future__ import annotations
 
 import asyncio
-import contextlib
 import logging
 from collections.abc import Awaitable, Callable
 
 from redis.exceptions import RedisError
 
+from signlink.deadline import stop_task
 from signlink.errors import BackendUnavailable
 from signlink.queue.events import QueueEvent
 from signlink.queue.store import QueueStore
@@ -46,10 +46,7 @@ class EventFeed:
 
     async def stop(self) -> None:
         task, self._task = self._task, None
-        if task is not None:
-            task.cancel()
-            with contextlib.suppress(asyncio.CancelledError):
-                await task
+        await stop_task(task, "a queue feed")
 
     async def _run(self) -> None:
         failing = False
@@ -89,10 +86,7 @@ class Periodic:
 
     async def stop(self) -> None:
         task, self._task = self._task, None
-        if task is not None:
-            task.cancel()
-            with contextlib.suppress(asyncio.CancelledError):
-                await task
+        await stop_task(task, "a periodic push")
 
     async def _run(self) -> None:
         failing = False

@@ -16,13 +16,13 @@ SPUBLISH (sharded pub/sub) instead of PUBLISH.
 from __future__ import annotations
 
 import asyncio
-import contextlib
 import logging
 import ssl
 from collections import deque
 
 from redis.exceptions import RedisError
 
+from signlink.deadline import stop_task
 from signlink.errors import BackendUnavailable
 from signlink.redisio import RedisClient
 from signlink.redisio.client import Endpoint, endpoint_for
@@ -149,8 +149,5 @@ class Publisher:
 
     async def close(self) -> None:
         task, self._reader_task = self._reader_task, None
-        if task is not None:
-            task.cancel()
-            with contextlib.suppress(asyncio.CancelledError):
-                await task
+        await stop_task(task, "the publisher's reader")
         self._fail(ConnectionError("closed"), self._writer)

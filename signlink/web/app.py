@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import asyncio
-import contextlib
 import logging
 from collections.abc import AsyncIterator
 
@@ -11,6 +10,7 @@ import jinja2
 from aiohttp import web
 
 from signlink.config import Settings
+from signlink.deadline import bounded, stop_task
 from signlink.queue.store import QueueStore
 from signlink.queue.sweeper import Sweeper
 from signlink.redisio import connect, is_cluster, keyspace_for, parse_url
@@ -49,10 +49,8 @@ async def _redis_ctx(app: web.Application) -> AsyncIterator[None]:
 
     watcher = asyncio.create_task(watch(), name="redis-health")
     yield
-    watcher.cancel()
-    with contextlib.suppress(asyncio.CancelledError):
-        await watcher
-    await redis.aclose()
+    await stop_task(watcher, "the Redis health probe")
+    await bounded("close the Redis connections", redis.aclose())
 
 
 async def _queue_ctx(app: web.Application) -> AsyncIterator[None]:

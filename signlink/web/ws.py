@@ -13,6 +13,7 @@ from collections.abc import AsyncIterator
 
 from aiohttp import WSMsgType, web
 
+from signlink.deadline import bounded
 from signlink.errors import Forbidden, SignlinkError
 from signlink.records.quality import QualitySample, Side
 from signlink.records.sessions import SessionRecords
@@ -65,15 +66,17 @@ async def calls_ctx(app: web.Application) -> AsyncIterator[None]:
     app[keys.SESSIONS] = records
     app[keys.CALLS] = service
     yield
-    await pushes.stop()
-    await service.hub.close_all(p.CloseCode.GOING_AWAY, "server shutting down")
-    await service.hub.close()
+    await bounded("stop the pushes", pushes.stop())
+    going_away = service.hub.close_all(p.CloseCode.GOING_AWAY, "server shutting down")
+    await bounded("close the call sockets", going_away)
+    await bounded("close the hub", service.hub.close())
 
 
 async def close_calls_on_shutdown(app: web.Application) -> None:
     # Before aiohttp waits for open handlers: every socket is told to reconnect (to any process).
     if keys.CALLS in app:
-        await app[keys.CALLS].hub.close_all(p.CloseCode.GOING_AWAY, "server shutting down")
+        going_away = app[keys.CALLS].hub.close_all(p.CloseCode.GOING_AWAY, "server shutting down")
+        await bounded("close the call sockets", going_away)
 
 
 async def websocket(request: web.Request) -> web.WebSocketResponse:
