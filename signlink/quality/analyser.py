@@ -224,7 +224,8 @@ class Analyser:
         """The most confident face that is not a hand (a close hand can look like a face)."""
         best = self._best_face(self._faces.detect(frame).detections, width, height, hand_boxes, far=False)
         if best is None and self._far_faces is not None:
-            # Nothing near: look for a small face further away (a signer far from the camera).
+            # Nothing near: look for a small face further away (a signer far from the camera), or a
+            # face the near detector scores low (it is weaker on small, codec-softened faces).
             detections = self._far_faces.detect(frame).detections
             best = self._best_face(detections, width, height, hand_boxes, far=True)
         return best
@@ -243,9 +244,9 @@ class Analyser:
             )
             if any(_overlap(box, hand) > self._t.max_face_hand_overlap for hand in hand_boxes):
                 continue
-            if far and box[3] - box[1] > self._t.max_far_face:
-                continue  # the far detector is trusted with small faces only (a close fist is no face)
             score = detection.categories[0].score if detection.categories else 0.0
+            if far and box[3] - box[1] > self._t.max_far_face and score < self._t.min_face_score:
+                continue  # a big face from the far detector needs the near one's score (a close fist is no face)
             if best is None or score > best[0]:
                 best = (score, box)
         return best[1] if best else None
