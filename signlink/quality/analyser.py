@@ -246,7 +246,7 @@ class Analyser:
                 continue
             score = detection.categories[0].score if detection.categories else 0.0
             if far and box[3] - box[1] > self._t.max_far_face and score < self._t.min_face_score:
-                continue  # a big face from the far detector needs the near one's score (a close fist is no face)
+                continue  # a big far-detector face needs the near score (a close fist is no face)
             if best is None or score > best[0]:
                 best = (score, box)
         return best[1] if best else None
