@@ -2,6 +2,8 @@
 
 "Measured" figures come from ../shared/media (MANIFEST.tsv there) run through this analyser: the
 good clips and the bad cases tests/quality derives from them (darkened, blurred, frozen, ...).
+The table of every threshold with the margins the encoded clips show on both sides, and the
+accuracy over them, is in docs/protocol.md ("Thresholds and their margins"; benchmarks/quality.py).
 """
 
 from __future__ import annotations
