@@ -2,7 +2,8 @@
 PYTHON ?= python3
 VENV := .venv
 BIN := $(VENV)/bin
-MODELS := models/hand_landmarker.task models/face_detection_short_range.tflite
+MODELS := models/hand_landmarker.task models/face_detection_short_range.tflite \
+	models/face_detection_full_range_sparse.tflite
 
 .PHONY: run test check pytest models system-deps-run system-deps-test compose-check bench clean
 
@@ -28,7 +29,8 @@ node_modules/.installed: package.json package-lock.json
 	npm ci --no-audit --no-fund --silent
 	touch $@
 
-# Built from the published mediapipe wheel and checked by sha256 (models/README.md).
+# Built from the published mediapipe wheel and checked by sha256 (models/README.md): a checkout
+# missing any of $(MODELS) (or holding a stale one) gets all of them rebuilt.
 models: $(VENV)/.installed
 	@$(BIN)/signlink models verify >/dev/null 2>&1 || $(BIN)/signlink models build
 

@@ -381,7 +381,7 @@ async def measure_live(
     median = live["median_s"]
     assert isinstance(median, float)
     return {
-        "clip": f"{GOOD_CLIP[0]} {GOOD_CLIP[1]}-{GOOD_CLIP[2]} s at {clip.width}x{clip.height}",
+        "clip": f"{GOOD_CLIP[0]} from {GOOD_CLIP[1]} s, looped, at {clip.width}x{clip.height}",
         "analysis_workers": check_service.ANALYSIS_WORKERS,
         "time_to_verdict": {
             **live,

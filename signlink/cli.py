@@ -59,12 +59,13 @@ def _serve(settings: Settings) -> int:
 
 
 def _models(settings: Settings, action: str) -> int:
+    names = ", ".join(modelfiles.MODEL_FILES)
     if action == "build":
-        bundle, face = modelfiles.build(settings.model_dir)
-        print(f"built {bundle} and {face}")
+        modelfiles.build(settings.model_dir)
+        print(f"built {names} in {settings.model_dir}")
     else:
-        bundle, face = modelfiles.verify(settings.model_dir)
-        print(f"ok: {bundle} and {face} are intact")
+        modelfiles.verify(settings.model_dir)
+        print(f"ok: {names} in {settings.model_dir} are intact")
     return 0
 
 

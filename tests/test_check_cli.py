@@ -12,12 +12,16 @@ import pytest
 from signlink.cli import main
 from signlink.config import PROJECT_ROOT
 from signlink.quality.verdict import Criterion
+from tests.quality.encoded import GOOD, EncodedClips
 
 
 def test_passing_clip_exits_0_with_a_readable_summary(
-    media: Path, capsys: pytest.CaptureFixture[str]
+    media: Path, tmp_path: Path, capsys: pytest.CaptureFixture[str]
 ) -> None:
-    code = main(["check", str(media / "videos/mps_woman_face_then_thumbsup_8s.mp4")])
+    """A signer head to waist through VP8 at 800 kbps (the old clip, a head-and-shoulders close-up,
+    now fails framing with "move back", as it should)."""
+    clip = EncodedClips(media, tmp_path).path(GOOD["VP8 800 kbps"])
+    code = main(["check", str(clip)])
     out = capsys.readouterr().out
     assert code == 0
     assert "PASSED" in out
@@ -30,7 +34,7 @@ def test_failing_clip_exits_1_and_says_what_to_do(media: Path, capsys: pytest.Ca
     out = capsys.readouterr().out
     assert code == 1
     assert "FAILED" in out
-    assert "Raise your hands so the camera can see them." in out
+    assert "Move closer to the camera." in out  # the far face is found: the cause, not "raise your hands"
 
 
 def test_json_report(media: Path, capsys: pytest.CaptureFixture[str]) -> None:
@@ -43,8 +47,8 @@ def test_json_report(media: Path, capsys: pytest.CaptureFixture[str]) -> None:
     assert report["passed"] is False and report["complete"] is True
     assert [c["criterion"] for c in report["criteria"]] == [c.value for c in Criterion]
     for item in report["criteria"]:
-        assert set(item) == {"criterion", "status", "value", "threshold", "message"}
-        assert item["status"] in {"pass", "fail", "pending"}
+        assert set(item) == {"criterion", "status", "value", "threshold", "label", "advice", "message"}
+        assert item["status"] in {"pass", "fail", "pending", "not_measured"}
         assert set(item["message"]) == {"en", "zh-CN"}
     statuses = {c["criterion"]: c["status"] for c in report["criteria"]}
     assert statuses["hands"] == "fail" and statuses["resolution"] == "pass"

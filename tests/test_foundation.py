@@ -42,13 +42,26 @@ def test_models_in_the_project_are_intact() -> None:
         assert sorted(zf.namelist()) == ["hand_detector.tflite", "hand_landmarks_detector.tflite"]
         assert all(info.compress_type == zipfile.ZIP_STORED for info in zf.infolist())
     assert face.stat().st_size == modelfiles.FACE.size
+    far_face = PROJECT_ROOT / "models" / modelfiles.FAR_FACE_MODEL
+    assert far_face.stat().st_size == modelfiles.FAR_FACE.size
 
 
 def test_missing_or_corrupt_model_is_refused(tmp_path: Path) -> None:
     with pytest.raises(ModelError, match="missing"):
         modelfiles.verify(tmp_path)
-    for path in modelfiles.verify(PROJECT_ROOT / "models"):
-        (tmp_path / path.name).write_bytes(path.read_bytes())
+    for name in modelfiles.MODEL_FILES:
+        (tmp_path / name).write_bytes((PROJECT_ROOT / "models" / name).read_bytes())
+    modelfiles.verify(tmp_path)
+    # A checkout from before the full-range face model: refused, so `make models` rebuilds it.
+    far_face = tmp_path / modelfiles.FAR_FACE_MODEL
+    kept = far_face.read_bytes()
+    far_face.unlink()
+    with pytest.raises(ModelError, match=r"full_range_sparse\.tflite is missing"):
+        modelfiles.verify(tmp_path)
+    far_face.write_bytes(kept[:-1] + bytes([kept[-1] ^ 0xFF]))
+    with pytest.raises(ModelError, match=r"full_range_sparse\.tflite has the wrong checksum"):
+        modelfiles.verify(tmp_path)
+    far_face.write_bytes(kept)
     face = tmp_path / modelfiles.FACE_MODEL
     data = face.read_bytes()
     face.write_bytes(data[:-1] + bytes([data[-1] ^ 0xFF]))

@@ -154,3 +154,10 @@ async def test_static_assets_the_pages_use_are_served(
     assert {"/static/js/check.js", "/static/css/app.css", "/static/img/icons.svg"} <= assets
     for asset in assets:
         assert (await client.get(asset)).status == 200, asset
+
+
+def test_every_locale_catalog_loads_and_a_key_given_twice_is_refused() -> None:
+    for locale in i18n.LOCALES:
+        assert i18n.catalog(locale)
+    with pytest.raises(ValueError, match="given twice"):
+        json.loads('{"a.b": "x", "a.b": "y"}', object_pairs_hook=i18n._unique)

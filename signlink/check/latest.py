@@ -31,12 +31,21 @@ class LatestState:
     verdict_id: str
     measured_epoch: float  # when the window was analysed (UTC epoch seconds)
     complete: bool  # the window held enough data to judge
-    passed: bool  # complete and no re-judged criterion failing
+    passed: bool  # complete and every re-judged criterion passing ("not measured" is no pass)
     statuses: dict[str, str]  # criterion -> pass | fail | pending | not_measured
 
     @property
     def failing(self) -> tuple[str, ...]:
         return tuple(name for name, status in self.statuses.items() if status == "fail")
+
+    @property
+    def not_measured(self) -> tuple[str, ...]:
+        """Re-judged criteria the window had nothing to measure on (never shown as good)."""
+        return tuple(
+            name
+            for name, status in self.statuses.items()
+            if status == NOT_MEASURED and name not in NOT_REJUDGED
+        )
 
     @classmethod
     def of(cls, verdict_id: str, verdict: Verdict, measured_epoch: float) -> LatestState:
@@ -44,11 +53,10 @@ class LatestState:
             r.criterion.value: NOT_MEASURED if r.criterion.value in NOT_REJUDGED else r.status.value
             for r in verdict.criteria
         }
-        judged = [s for s in statuses.values() if s != NOT_MEASURED]
+        judged = [s for name, s in statuses.items() if name not in NOT_REJUDGED]
         complete = all(s != "pending" for s in judged)
-        return cls(
-            verdict_id, round(measured_epoch, 3), complete, complete and "fail" not in judged, statuses
-        )
+        passed = complete and all(s == "pass" for s in judged)
+        return cls(verdict_id, round(measured_epoch, 3), complete, passed, statuses)
 
     def to_dict(self) -> dict[str, object]:
         return {

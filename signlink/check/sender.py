@@ -1,5 +1,7 @@
 """What the sending browser knows of its own video, parsed and validated at the edge.
 
+The report itself is signlink.quality.window.SenderReport (one definition).
+
 The page posts its getStats() figures and the camera track's `muted` flag during a check; the live
 session stamps each report with the stream's clock and hands it to the analyser
 (`add_sender_report`, signlink.quality). Bad input is a 400 with the field named.
@@ -8,10 +10,10 @@ session stamps each report with the stream's clock and hands it to the analyser
 from __future__ import annotations
 
 import math
-from dataclasses import dataclass
 from typing import Any, Protocol, runtime_checkable
 
 from signlink.errors import BadRequest
+from signlink.quality.window import SenderReport
 
 MAX_REPORT_BYTES = 2048
 LIMITATION_REASONS = frozenset({"none", "bandwidth", "cpu", "other"})
@@ -23,19 +25,6 @@ _RANGES: dict[str, tuple[float, float]] = {
 }
 MAX_FRAMES_ENCODED = 2**31
 FIELDS = frozenset({*_RANGES, "quality_limitation_reason", "frames_encoded", "track_muted"})
-
-
-# The quality engineer's contract (signlink.quality.window.SenderReport): same fields, same types.
-# At merge, import theirs here instead; nothing else in check/ changes.
-@dataclass(frozen=True)
-class SenderReport:
-    t_s: float  # the stream's clock (the frames' timestamps), stamped by the server
-    fps: float | None
-    bitrate_kbps: float | None
-    quality_limitation_reason: str | None
-    packet_loss: float | None
-    frames_encoded: int | None
-    track_muted: bool | None
 
 
 @runtime_checkable

@@ -31,10 +31,11 @@ from aiortc.mediastreams import MediaStreamError, MediaStreamTrack
 
 from signlink.check import sdp
 from signlink.check.outcome import Outcome
-from signlink.check.sender import SenderReport, TakesSenderReports, parse_report
+from signlink.check.sender import TakesSenderReports, parse_report
 from signlink.deadline import bounded, stop_task
 from signlink.errors import BackendUnavailable, BadRequest
 from signlink.quality.verdict import Verdict
+from signlink.quality.window import SenderReport
 
 log = logging.getLogger(__name__)
 

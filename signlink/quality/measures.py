@@ -1,4 +1,4 @@
-"""Picture measures on numpy arrays: light, contrast, sharpness, change between frames.
+"""Picture measures on numpy arrays: light, contrast, sharpness, blockiness, motion between frames.
 
 Pure functions, vectorised with numpy/cv2. Regions are boxes in relative coordinates
 (x0, y0, x1, y1 in 0..1) so they apply to any working size.
@@ -6,6 +6,7 @@ Pure functions, vectorised with numpy/cv2. Regions are boxes in relative coordin
 
 from __future__ import annotations
 
+import math
 from collections.abc import Sequence
 from dataclasses import dataclass
 
@@ -133,3 +134,81 @@ def thumbnail(grey: GreyImage) -> NDArray[np.float32]:
 def difference(a: NDArray[np.float32], b: NDArray[np.float32]) -> float:
     """Mean absolute luma difference between two thumbnails."""
     return float(np.abs(a - b).mean())
+
+
+# Motion is compared on the working-size grey picture after this blur (pixels): sensor grain and
+# codec noise average out, a moving edge does not.
+MOTION_SIGMA = 1.0
+MOTION_PERCENTILE = 99.0
+BLOCK = 8  # the transform block of VP8 and H.264 (4x4 sub-blocks sit inside its edges)
+MIN_BLOCKS = 6  # a region narrower than this many blocks says little about a grid
+
+
+def motion_picture(grey: GreyImage) -> NDArray[np.float32]:
+    """The picture motion is measured on: the working-size grey, lightly blurred."""
+    return np.asarray(cv2.GaussianBlur(grey.astype(np.float32), (0, 0), MOTION_SIGMA), dtype=np.float32)
+
+
+def motion(before: NDArray[np.float32], after: NDArray[np.float32], boxes: Sequence[Box]) -> float:
+    """How much the signer's regions changed: a high percentile of the absolute luma change.
+
+    A percentile, not the mean, so a blink or a moving finger (a few percent of the pixels) counts
+    while a picture re-coded at a keyframe (small changes everywhere) does not.
+    """
+    if before.shape != after.shape:
+        return math.inf  # the picture size changed: that is a live camera
+    change = np.abs(after - before)
+    regions = crops_f(change, boxes)
+    pixels = np.concatenate([region.ravel() for region in regions])
+    return float(np.percentile(pixels, MOTION_PERCENTILE)) if pixels.size else 0.0
+
+
+def crops_f(image: NDArray[np.float32], boxes: Sequence[Box]) -> list[NDArray[np.float32]]:
+    usable = [b for b in (clamp_box(box) for box in boxes) if b is not None]
+    height, width = image.shape
+    out = []
+    for x0, y0, x1, y1 in usable or [CENTRE]:
+        c0, r0 = int(x0 * width), int(y0 * height)
+        c1, r1 = max(c0 + 1, round(x1 * width)), max(r0 + 1, round(y1 * height))
+        out.append(image[r0:r1, c0:c1])
+    return out
+
+
+def blockiness(grey: GreyImage, boxes: Sequence[Box]) -> float | None:
+    """Gradient energy across the 8x8 block grid over the energy inside blocks, in `boxes`.
+
+    On the decoded picture at full size (the grid is the codec's). 1.0 when edges fall anywhere;
+    above it when the picture is made of blocks. None when the regions are too small or flat.
+    """
+    height, width = grey.shape
+    across = inside = 0.0
+    for box in (b for b in (clamp_box(box) for box in boxes) if b is not None):
+        # Snap the region to the grid so its block boundaries are the codec's.
+        c0, r0 = int(box[0] * width) // BLOCK * BLOCK, int(box[1] * height) // BLOCK * BLOCK
+        c1, r1 = round(box[2] * width), round(box[3] * height)
+        if c1 - c0 < MIN_BLOCKS * BLOCK or r1 - r0 < MIN_BLOCKS * BLOCK:
+            continue  # too few blocks to tell a grid from chance
+        region = grey[r0:r1, c0:c1].astype(np.float32)
+        dx = np.abs(np.diff(region, axis=1))
+        dy = np.abs(np.diff(region, axis=0))
+        on_x = np.arange(dx.shape[1]) % BLOCK == BLOCK - 1
+        on_y = np.arange(dy.shape[0]) % BLOCK == BLOCK - 1
+        across += float(dx[:, on_x].mean() + dy[on_y, :].mean())
+        inside += float(dx[:, ~on_x].mean() + dy[~on_y, :].mean())
+    if inside < 0.5:  # flat: nothing to tell blocks by
+        return None
+    return across / inside
+
+
+def landmark_shift(
+    before: Sequence[Sequence[tuple[float, float]]], after: Sequence[Sequence[tuple[float, float]]]
+) -> float | None:
+    """Mean movement of the hands' landmarks (relative units), pairing hands by order; None if unpaired."""
+    if not before or len(before) != len(after):
+        return None
+    shifts = [
+        math.hypot(ax - bx, ay - by)
+        for hand_before, hand_after in zip(before, after, strict=True)
+        for (bx, by), (ax, ay) in zip(hand_before, hand_after, strict=True)
+    ]
+    return sum(shifts) / len(shifts) if shifts else None

@@ -18,12 +18,21 @@ CRITERION_TEXT: dict[str, dict[str, str]] = {
     "resolution": {"en": "Low video resolution", "zh-CN": "视频分辨率低"},
     "frame_rate": {"en": "Low frame rate: signing may look jerky", "zh-CN": "帧率低：手语可能不流畅"},
     "hands": {"en": "Hands were not seen clearly", "zh-CN": "未能清楚看到双手"},
-    "framing": {"en": "Hands not fully in the picture", "zh-CN": "双手未完全在画面中"},
+    "framing": {"en": "Not framed head to waist", "zh-CN": "画面未包括头部到腰部"},
     "face": {"en": "Face not seen clearly", "zh-CN": "未能清楚看到面部"},
     "light": {"en": "Poor lighting", "zh-CN": "光线不佳"},
     "sharpness": {"en": "Blurred picture", "zh-CN": "画面模糊"},
     "frozen": {"en": "The picture froze", "zh-CN": "画面卡住"},
 }
+# A criterion the check had nothing to measure on is not good either: the agent is told so.
+NOT_MEASURED_TEXT = {"en": "{name}: could not be measured", "zh-CN": "{name}：未能测量"}
+
+
+def _failing(name: str, status: str) -> FailingCriterion:
+    text = CRITERION_TEXT.get(name, {"en": name, "zh-CN": name})
+    if status == "not_measured":
+        text = {locale: NOT_MEASURED_TEXT[locale].format(name=text[locale]) for locale in text}
+    return FailingCriterion(name, text)
 
 
 class LatestState(Protocol):
@@ -35,6 +44,8 @@ class LatestState(Protocol):
     def passed(self) -> bool: ...
     @property
     def failing(self) -> tuple[str, ...]: ...
+    @property
+    def not_measured(self) -> tuple[str, ...]: ...
 
 
 class LatestChecks(Protocol):
@@ -50,10 +61,8 @@ def with_latest(summary: CheckSummary, latest: LatestState | None, now: float) -
     return dataclasses.replace(
         summary,
         passed=latest.passed,
-        failing=tuple(
-            FailingCriterion(name, CRITERION_TEXT.get(name, {"en": name, "zh-CN": name}))
-            for name in latest.failing
-        ),
+        failing=tuple(_failing(name, "fail") for name in latest.failing)
+        + tuple(_failing(name, "not_measured") for name in latest.not_measured),
         measured_epoch=latest.measured_epoch,
         measured_age_s=max(0.0, now - latest.measured_epoch),
     )
@@ -73,9 +82,9 @@ def ticket_info(ticket: Ticket, now: float) -> TicketInfo:
 
 def check_summary(record: VerdictRecord) -> CheckSummary:
     failing = tuple(
-        FailingCriterion(name, CRITERION_TEXT.get(name, {"en": name, "zh-CN": name}))
+        _failing(name, result.status)
         for name, result in record.criteria.items()
-        if result.status == "fail"
+        if result.status in ("fail", "not_measured")
     )
     return CheckSummary(
         verdict_id=record.id,

@@ -17,10 +17,20 @@ DEFAULT_LOCALE = "en"
 COOKIE = "signlink_lang"
 
 
+def _unique(pairs: list[tuple[str, str]]) -> dict[str, str]:
+    # A key given twice (two branches both adding it) silently keeps the last: refuse it instead.
+    data: dict[str, str] = {}
+    for key, value in pairs:
+        if key in data:
+            raise ValueError(f"locale key {key!r} is given twice")
+        data[key] = value
+    return data
+
+
 @cache
 def catalog(locale: str) -> dict[str, str]:
     text = resources.files("signlink.web").joinpath("locales", f"{locale}.json").read_text("utf-8")
-    data: dict[str, str] = json.loads(text)
+    data: dict[str, str] = json.loads(text, object_pairs_hook=_unique)
     return data
 
 

@@ -15,8 +15,9 @@ from tests.support.browser import FakeCameras, Launch, PageWatch, Serve, Shots, 
 
 pytestmark = pytest.mark.browser
 
-# A woman facing the camera waving: hands in most frames (media/MANIFEST.tsv).
-HANDS_CLIP = "videos/pose_webcam_woman_wave_2s.mp4"
+# A signer head to waist, both hands up (the camera loops its 0.4 s). The waving woman close-up
+# (pose_webcam_woman_wave_2s) now fails framing with "move back", as it should.
+HANDS_CLIP = "videos/pose_signer_man_0.4s.mp4"
 # A person far away in a room: no hand big enough to detect.
 NO_HANDS_CLIP = "videos/tfjs_person_far_in_room_4s.mp4"
 CHECK_MS = 60_000  # ms: generous, the machine is shared; the server's own timeout ends a check sooner

@@ -6,8 +6,9 @@ from collections.abc import Awaitable, Callable
 
 import pytest
 
-from signlink.check.sender import SenderReport, TakesSenderReports, parse_report
+from signlink.check.sender import TakesSenderReports, parse_report
 from signlink.errors import BadRequest
+from signlink.quality.window import SenderReport
 from signlink.web import keys
 from tests.check.conftest import App
 from tests.check.whip_client import EncodedClip, Publication, events

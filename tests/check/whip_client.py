@@ -63,9 +63,9 @@ class ClipSpec:
         return args + (["--width", str(self.width)] if self.width else [])
 
 
-# A well-lit woman, thumb up in front of her face, from 2.4 s to 4.4 s of the clip, at 640x360
-# (the segment tests/quality passes with the analyser), looped: hands up from the first frame.
-GOOD_CLIP = ("videos/mps_woman_face_then_thumbsup_8s.mp4", 2.4, 4.4, 640)
+# A signer head to waist, both hands up, at 640x360, looped (the signer tests/quality passes):
+# hands up from the first frame. (A head-and-shoulders close-up now fails framing: "move back".)
+GOOD_CLIP = ("videos/pose_signer_man_0.4s.mp4", 0.0, None, 640)
 # A person far away in a room: MediaPipe finds no hand in any frame.
 NO_HANDS_CLIP = ("videos/tfjs_person_far_in_room_4s.mp4", 0.0, None, None)
 

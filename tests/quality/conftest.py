@@ -11,6 +11,7 @@ from signlink import modelfiles
 from signlink.config import PROJECT_ROOT
 from signlink.quality.analyser import Analyser
 from tests.quality.clips import Clip, decode, ping_pong
+from tests.quality.encoded import EncodedClips
 
 
 @pytest.fixture(scope="session")
@@ -32,5 +33,13 @@ def thumbs_up(media: Path) -> Clip:
 
 @pytest.fixture(scope="session")
 def signer(media: Path) -> Clip:
-    """A signer, head to waist, both hands up: the 0.4 s clip played back and forth for 2 s (1280x720)."""
-    return ping_pong(decode(media / "videos/pose_signer_man_0.4s.mp4", width=1280), seconds=2.0)
+    """A signer, head to waist, both hands up: the 0.4 s clip played back and forth for 3 s (1280x720).
+
+    3 s: a freeze is judged over 2 s of pictures, so a frozen copy needs that long to fail."""
+    return ping_pong(decode(media / "videos/pose_signer_man_0.4s.mp4", width=1280), seconds=3.0)
+
+
+@pytest.fixture(scope="session")
+def encoded(media: Path, tmp_path_factory: pytest.TempPathFactory) -> EncodedClips:
+    """Clips through real encoders, each built once per test session."""
+    return EncodedClips(media, tmp_path_factory.mktemp("encoded"))

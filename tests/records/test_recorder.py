@@ -21,8 +21,7 @@ from tests.records.conftest import World
 
 def failing_verdict(*failing: Criterion) -> Verdict:
     results = tuple(
-        CriterionResult(c, Status.FAIL if c in failing else Status.PASS, 0.2, 0.5, {"en": "", "zh-CN": ""})
-        for c in Criterion
+        CriterionResult(c, Status.FAIL if c in failing else Status.PASS, 0.2, 0.5) for c in Criterion
     )
     return Verdict(passed=not failing, complete=True, criteria=results, metrics={"fps": 24.0})
 

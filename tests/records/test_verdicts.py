@@ -15,8 +15,7 @@ NOW = 1_795_000_000.25  # 2026-11-18T11:06:40.250Z
 
 def verdict(*, hands: Status = Status.PASS, complete: bool = True) -> Verdict:
     results = tuple(
-        CriterionResult(c, hands if c is Criterion.HANDS else Status.PASS, 1.0, 0.5, {"en": "", "zh-CN": ""})
-        for c in Criterion
+        CriterionResult(c, hands if c is Criterion.HANDS else Status.PASS, 1.0, 0.5) for c in Criterion
     )
     passed = all(r.status is Status.PASS for r in results) and complete
     return Verdict(passed=passed, complete=complete, criteria=results, metrics={"fps": 29.9, "width": 640})

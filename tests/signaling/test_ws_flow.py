@@ -199,9 +199,7 @@ async def test_an_offer_shows_the_agent_the_customers_failed_check(kit: CallKit,
     app = await kit.app()
     verdicts = VerdictStore(redis, kit.settings.redis_prefix, 3600)
     results = tuple(
-        CriterionResult(
-            c, Status.FAIL if c in (Criterion.LIGHT, Criterion.HANDS) else Status.PASS, 0.1, 0.5, {}
-        )
+        CriterionResult(c, Status.FAIL if c in (Criterion.LIGHT, Criterion.HANDS) else Status.PASS, 0.1, 0.5)
         for c in Criterion
     )
     verdict = Verdict(passed=False, complete=True, criteria=results, metrics={})

@@ -215,7 +215,7 @@ class SignlinkProcess:
 
 
 # Test media (media/MANIFEST.tsv) for the two fake cameras.
-CUSTOMER_CLIP = "videos/pose_webcam_woman_wave_2s.mp4"  # hands in view: passes the check
+CUSTOMER_CLIP = "videos/pose_signer_man_0.4s.mp4"  # head to waist, hands up: passes the check
 NO_HANDS_CLIP = "videos/tfjs_person_far_in_room_4s.mp4"  # no hand big enough: the check fails
 AGENT_CLIP = "videos/mps_hand_reaching_8s.mp4"
 # Granting permissions replaces the context's set: without "camera" in it Chromium hides the host

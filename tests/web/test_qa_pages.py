@@ -19,6 +19,8 @@ from signlink.queue.models import JoinRequest
 from signlink.web import i18n, keys
 from signlink.web.agent_pages import OUTCOMES
 from signlink.web.app import create_app
+from signlink.web.qa_charts import criteria_rows
+from signlink.web.qa_format import Fmt
 from signlink.web.qa_pages import LIVE_STATUSES
 from tests.support.qa_seed import (
     HOSTILE_COMMENT,
@@ -282,3 +284,23 @@ def _figure(page: str, name: str) -> str:
     found = re.search(rf'<li class="qa-figure" data-figure="{name}">(.*?)</li>', page, re.S)
     assert found, name
     return found[1]
+
+
+def test_a_criterion_not_measured_is_never_shown_as_good() -> None:
+    fmt = Fmt("en")
+    check = {
+        "criteria": {
+            "hands": {"status": "pass", "value": 1.0},
+            "framing": {"status": "not_measured", "value": None},
+            "face": {"status": "pending", "value": None},
+        }
+    }
+    rows = criteria_rows(fmt, check)
+    assert [name for name, _ in rows] == ["face", "framing", "hands"]  # the good one last
+    good = fmt.label("qa.crit_status", "pass")
+    for _, row in rows[:2]:
+        word = fmt.label("qa.crit_status", row["status"])
+        assert word == i18n.translate("en", "status.not_measured") and word != good
+    assert Fmt("zh-CN").label("qa.crit_status", "not_measured") == i18n.translate(
+        "zh-CN", "status.not_measured"
+    )

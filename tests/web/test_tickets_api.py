@@ -191,10 +191,7 @@ async def test_a_verdict_id_is_kept_with_the_ticket(app: App, redis: Redis, sett
     await agent_online(app, redis, settings)
     verdicts = VerdictStore(redis, settings.redis_prefix, 3600)
     results = tuple(
-        CriterionResult(
-            c, Status.FAIL if c is Criterion.LIGHT else Status.PASS, 1.0, 1.0, {"en": "", "zh-CN": ""}
-        )
-        for c in Criterion
+        CriterionResult(c, Status.FAIL if c is Criterion.LIGHT else Status.PASS, 1.0, 1.0) for c in Criterion
     )
     verdict_id = await verdicts.save(
         Verdict(passed=False, complete=True, criteria=results, metrics={}), check_id="c1", duration_s=3.0
