@@ -31,8 +31,9 @@ async def test_a_hung_step_is_abandoned_and_the_log_says_where_it_waits(
 ) -> None:
     never = asyncio.Event()
 
-    async def waits_for_ever() -> None:
+    async def waits_for_ever() -> int:
         await never.wait()
+        return 1
 
     loop = asyncio.get_running_loop()
     started = loop.time()
