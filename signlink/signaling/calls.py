@@ -36,6 +36,7 @@ from signlink.signaling.outgoing import (
     AgentWelcome,
     ChatAck,
     ChatFailed,
+    ChatPending,
     ChatRelay,
     CustomerWelcome,
     Left,
@@ -368,8 +369,7 @@ class CallService:
                 if not await self.publish(peer, SignalRelay(data.to_wire())):
                     raise p.ProtocolError("peer_unavailable", "the other side is not connected right now")
             case p.Chat(id=chat_id, text=text):
-                if not await self.publish(peer, ChatRelay(chat_id, text)):
-                    conn.send(ChatFailed(chat_id, "peer_unavailable"))
+                await self._chat(conn, peer, chat_id, text)
             case p.ChatAck(id=chat_id):
                 await self.publish(peer, ChatAck(chat_id))
             case p.End():
@@ -378,6 +378,25 @@ class CallService:
                 await self.queue.end_session(call.session_id, by=by, agent_id=agent_id)
                 await self.presence.forget(call)
                 log.info("session %s: ended by the %s", call.session_id, by.value)
+
+    async def _chat(self, conn: Connection, peer: str, chat_id: str, text: str) -> None:
+        """Relay one chat message. The id makes a resend harmless (receivers drop an id they have
+        seen), so a failed PUBLISH is tried once more; `chat_failed` only when it cannot arrive (nobody
+        was subscribed), `chat_pending` when the server cannot tell (resend the same id to be sure)."""
+        relay, unsure = ChatRelay(chat_id, text), False
+        for attempt in (1, 2):
+            try:
+                reached = await self.publish(peer, relay)
+            except BackendUnavailable as exc:
+                unsure = True  # written, perhaps: Redis may still deliver it
+                if attempt == 2:
+                    log.warning("%r: chat %s not confirmed: %s", conn, chat_id, exc)
+                    conn.send(ChatPending(chat_id, "backend_unavailable"))
+                continue
+            if not reached:
+                failed = ChatFailed(chat_id, "peer_unavailable")
+                conn.send(ChatPending(chat_id, "unsure") if unsure else failed)
+            return
 
     # -- closing -------------------------------------------------------------------------------------
 

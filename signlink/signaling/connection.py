@@ -28,6 +28,7 @@ from signlink.signaling.ratelimit import TokenBucket
 log = logging.getLogger(__name__)
 
 OUTBOX_LIMIT = 1000
+CHAT_IDS_KEPT = 512  # chat ids remembered per socket, so a resent message is delivered once
 CLOSE_TIMEOUT_S = 2.0
 _ids = itertools.count(1)
 
@@ -60,6 +61,7 @@ class Connection:
         self.account: Account | None = None
         self.staff_session = ""  # the login's session id (secret: never logged)
         self.agent_status: str | None = None
+        self._chat_ids: dict[str, None] = {}  # insertion-ordered: the oldest is dropped first
         self._out: deque[str] = deque()
         self._started = False  # the welcome is out: the writer may run
         self._writer: asyncio.Task[None] | None = None  # runs only while there is something to send
@@ -86,6 +88,15 @@ class Connection:
             return
         self._out.append(text)
         self._kick()
+
+    def chat_seen_before(self, chat_id: str) -> bool:
+        """Remember a relayed chat id; True if this socket has already been given it."""
+        if chat_id in self._chat_ids:
+            return True
+        self._chat_ids[chat_id] = None
+        if len(self._chat_ids) > CHAT_IDS_KEPT:
+            del self._chat_ids[next(iter(self._chat_ids))]
+        return False
 
     def start(self, first: ServerMessage) -> None:
         """Send `first` (the welcome) ahead of anything queued so far, then everything in order."""
