@@ -11,6 +11,7 @@ from importlib import resources
 OPERATIONS = (
     "join",
     "heartbeat",
+    "vouch",
     "leave",
     "transfer",
     "login",

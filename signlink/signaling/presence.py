@@ -3,6 +3,7 @@
 Two sorted sets in Redis (the only code that knows them):
     {prefix}:call:seen    members whose socket is open, scored by when their process last vouched
     {prefix}:call:absent  members whose socket is gone, scored by when it went
+    {prefix}:call:sweep   hash: when the last sweep ran, and the floor set after an outage
 A member names one party of one call: "<session>|<ticket>|<agent>|<c|a>", so whoever finds it stale
 knows whom to tell without another lookup. Each process vouches for its own sockets every
 `call_presence_interval_s`; a process that dies stops vouching, and after three intervals any
@@ -78,7 +79,7 @@ class Swept:
 class Presence:
     def __init__(self, redis: Redis, prefix: str) -> None:
         self._redis = redis
-        self._keys = [f"{prefix}:call:seen", f"{prefix}:call:absent"]
+        self._keys = [f"{prefix}:call:seen", f"{prefix}:call:absent", f"{prefix}:call:sweep"]
         self._scripts = {
             name: redis.register_script(_script(name))
             for name in ("start", "connect", "drop", "refresh", "sweep")
@@ -117,8 +118,11 @@ class Presence:
             raise BackendUnavailable(f"call presence unavailable: {exc}") from exc
         return score is not None
 
-    async def sweep(self, *, stale_s: float, grace_s: float) -> Swept:
-        reply = await self._run("sweep", repr(stale_s), repr(grace_s), str(SWEEP_BATCH))
+    async def sweep(self, *, stale_s: float, grace_s: float, outage_gap_s: float | None = None) -> Swept:
+        """With `outage_gap_s`: after no sweep for that long (an outage), nobody is stale or expired
+        until `stale_s` / `grace_s` after it (their processes could not vouch meanwhile)."""
+        gap = "" if outage_gap_s is None else repr(float(outage_gap_s))
+        reply = await self._run("sweep", repr(stale_s), repr(grace_s), str(SWEEP_BATCH), gap)
         gone, expired = _lists(reply)
         return Swept(
             gone=tuple(parse_member(m) for m in _items(gone)),

@@ -3,7 +3,7 @@
 local ticket = load(K_TICKETS, ARGV[5])
 if not ticket then return fail('not_found', 'no ticket ' .. ARGV[5]) end
 if ticket.state == 'waiting' or ticket.state == 'offered' then
-  local seen = tonumber(redis.call('ZSCORE', K_TICKET_SEEN, ticket.id))
+  local seen = seen_at(K_TICKET_SEEN, ticket.id)
   if seen and NOW - seen > GRACE then
     abandon(ticket, 'timeout')
     return fail('closed', 'ticket ' .. ticket.id .. ' was given up after ' .. GRACE .. ' s without a heartbeat',

@@ -1,7 +1,15 @@
--- sweep: ARGV 5 batch size. Whatever is due, whoever made it: offers past their deadline expire,
--- customers silent past the grace are abandoned, silent agents are logged out, agents whose retry
+-- sweep: ARGV 5 batch size, 6 outage gap in s ('' = none: tests that set the clock). Whatever is due,
+-- whoever made it: offers past their deadline expire, customers silent past the grace are abandoned, silent agents are logged out, agents whose retry
 -- pause is over are routed, finished tickets past their keep time are purged.
 local limit = tonumber(ARGV[5])
+local gap = tonumber(ARGV[6] or '')
+if gap then
+  local last = tonumber(redis.call('HGET', K_SEQ, 'swept_at'))
+  redis.call('HSET', K_SEQ, 'swept_at', string.format('%.17g', NOW))
+  if last and NOW - last > gap then redis.call('HSET', K_SEQ, 'seen_floor', string.format('%.17g', NOW)) end
+end
+-- Within the grace after an outage nobody is silent yet: their processes are vouching again.
+local quiet = NOW - seen_floor() < GRACE
 local res = {expired_offers = 0, abandoned = 0, agents_logged_out = 0, retried_agents = 0, purged = 0,
   more = false}
 local function due(key, max, exclusive)
@@ -17,7 +25,7 @@ for _, id in ipairs(due(K_OFFER_DUE, NOW, false)) do
   res.expired_offers = res.expired_offers + 1
 end
 
-for _, id in ipairs(due(K_TICKET_SEEN, NOW - GRACE, true)) do
+for _, id in ipairs(quiet and {} or due(K_TICKET_SEEN, NOW - GRACE, true)) do
   local ticket = load(K_TICKETS, id)
   if ticket and (ticket.state == 'waiting' or ticket.state == 'offered') then
     abandon(ticket, 'timeout')
@@ -27,7 +35,7 @@ for _, id in ipairs(due(K_TICKET_SEEN, NOW - GRACE, true)) do
   end
 end
 
-for _, id in ipairs(due(K_AGENT_SEEN, NOW - GRACE, true)) do
+for _, id in ipairs(quiet and {} or due(K_AGENT_SEEN, NOW - GRACE, true)) do
   local agent = load(K_AGENTS, id)
   if agent and agent.status ~= 'offline' and agent.status ~= 'in_call' then
     leave_work(agent, 'offline', 'heartbeat')
