@@ -7,6 +7,8 @@ Keys (all under `<prefix>:`):
   account-sessions:<username> set    the session keys of one account, to revoke them all at once
   login-user:<sha256(name)>   string login attempts for a username in the current window
   login-addr:<address>        string login attempts from one client address in the current window
+  revoked                     channel "<username> <sha256(session id)>" or "<username> *" when logins end
+                              (every process closes the sockets of those logins: accounts/revocations.py)
 
 Session ids are stored hashed, so a copy of the database does not hand out live sessions.
 """
@@ -42,6 +44,11 @@ def _sha256(value: str) -> str:
     return hashlib.sha256(value.encode("utf-8")).hexdigest()
 
 
+def session_digest(session_id: str) -> str:
+    """How a session is named in Redis and in revocations (never the id itself)."""
+    return _sha256(session_id)
+
+
 def _str(value: bytes | str) -> str:
     return value.decode("utf-8") if isinstance(value, bytes) else value
 
@@ -70,6 +77,17 @@ class AccountStore:
     def key(self, *parts: str) -> str:
         """Every key this store touches is made here."""
         return ":".join((self._prefix, *parts))
+
+    @property
+    def revoked_channel(self) -> str:
+        return self.key("revoked")
+
+    async def _announce(self, username: str, digest: str) -> None:
+        # Best effort: a process that misses it finds the session gone on its next check.
+        try:
+            await self._redis.publish(self.revoked_channel, f"{username} {digest}")
+        except (RedisError, OSError) as exc:
+            log.warning("could not announce the end of a login of %s: %s", username, exc)
 
     # Accounts
 
@@ -184,6 +202,8 @@ class AccountStore:
                 if raw:
                     pipe.srem(self.key("account-sessions", _str(raw)), digest)
                 await pipe.execute()
+        if raw:
+            await self._announce(_str(raw), digest)
 
     async def revoke_sessions(self, username: str) -> int:
         """End every session of an account (disable, new password); returns how many were open."""
@@ -199,9 +219,18 @@ class AccountStore:
 
         async with _backend():
             count: int = await self._redis.transaction(revoke, index, value_from_callable=True)
+        await self._announce(normalise_username(username), "*")
         if count:
             log.info("ended %s session(s) of %s", count, username)
         return count
+
+    async def live_sessions(self, session_ids: list[str]) -> set[str]:
+        """Which of these session ids are still logged in (one round trip)."""
+        async with _backend(), self._redis.pipeline(transaction=False) as pipe:
+            for session_id in session_ids:
+                pipe.exists(self.key("session", _sha256(session_id)))
+            found = await pipe.execute()
+        return {sid for sid, n in zip(session_ids, found, strict=True) if n}
 
     # Login limits
 

@@ -13,6 +13,7 @@ import asyncio
 import contextlib
 import itertools
 import logging
+import math
 from collections import deque
 from dataclasses import dataclass
 
@@ -60,6 +61,7 @@ class Connection:
         # agent
         self.account: Account | None = None
         self.staff_session = ""  # the login's session id (secret: never logged)
+        self.staff_expires_at = math.inf  # when that login ends by itself (time.time())
         self.agent_status: str | None = None
         self._chat_ids: dict[str, None] = {}  # insertion-ordered: the oldest is dropped first
         self._out: deque[str] = deque()

@@ -13,6 +13,7 @@ from collections.abc import AsyncIterator
 
 from aiohttp import WSMsgType, web
 
+from signlink.accounts.revocations import RevocationFeed
 from signlink.errors import Forbidden, SignlinkError
 from signlink.records.quality import QualitySample, Side
 from signlink.records.sessions import SessionRecords
@@ -20,13 +21,16 @@ from signlink.records.store import RecordStore
 from signlink.signaling import protocol as p
 from signlink.signaling.calls import CallService
 from signlink.signaling.connection import Connection
+from signlink.signaling.feed import Periodic
 from signlink.signaling.outgoing import Error
 from signlink.signaling.pushes import Pushes
 from signlink.web import keys
 from signlink.web.auth import AUTH, check_origin
+from signlink.web.logins import EXPIRY_CHECK_S, LoginWatch
 
 log = logging.getLogger(__name__)
 
+REVOCATIONS = web.AppKey("revocations", RevocationFeed)
 SERVER_PING_S = 20.0  # aiohttp's protocol-level ping; a client that stops answering is closed
 _TYPE_NAMES = {
     p.Hello: "hello",
@@ -59,11 +63,19 @@ async def calls_ctx(app: web.Application) -> AsyncIterator[None]:
         accounts=app[keys.ACCOUNTS],
     )
     pushes = Pushes(service)
+    watch = LoginWatch(service, app[keys.ACCOUNTS])
+    revocations = RevocationFeed(app[keys.REDIS], app[keys.ACCOUNTS].revoked_channel, watch.on_revoked)
+    logins = Periodic("staff-logins", EXPIRY_CHECK_S, watch.tick)
     await service.hub.start()
     await pushes.start()
+    await revocations.start()
+    logins.start()
     app[keys.SESSIONS] = records
     app[keys.CALLS] = service
+    app[REVOCATIONS] = revocations
     yield
+    await logins.stop()
+    await revocations.stop()
     await pushes.stop()
     await service.hub.close_all(p.CloseCode.GOING_AWAY, "server shutting down")
     await service.hub.close()
@@ -121,6 +133,8 @@ async def _hello(request: web.Request, service: CallService, conn: Connection) -
             except Forbidden as exc:
                 raise p.ProtocolError("forbidden", str(exc), close=p.CloseCode.FORBIDDEN) from None
         await service.hello(conn, hello, auth.account if auth else None, auth.session.id if auth else "")
+        if auth is not None:
+            conn.staff_expires_at = auth.session.expires_at
     except p.ProtocolError as exc:
         if exc.close is None:
             exc.close = p.CloseCode.BAD_HELLO
