@@ -7,12 +7,12 @@ here and in the WebSocket hello. docs/protocol.md ("Customer API") has every sta
 from __future__ import annotations
 
 import json
-import re
-import secrets
+import logging
 from typing import Any
 
 from aiohttp import web
 
+from signlink import ids
 from signlink.errors import BadRequest, Conflict, NotFound
 from signlink.queue.errors import AlreadyQueued, NotServed
 from signlink.queue.models import JoinRequest, TicketState
@@ -22,8 +22,9 @@ CUSTOMER_CLASSES = ("normal", "callback")  # "emergency" is set by staff, never 
 COMMENT_MAX_CHARS = 500
 MAX_BODY_BYTES = 8 * 1024
 WS_URL = "/ws"
-_TOKEN = re.compile(r"[A-Za-z0-9_-]{16,128}")
+_TOKEN = ids.TOKEN
 _NO_STORE = {"Cache-Control": "no-store"}
+log = logging.getLogger(__name__)
 
 
 async def _body(request: web.Request) -> dict[str, Any]:
@@ -93,7 +94,7 @@ async def create_ticket(request: web.Request) -> web.Response:
             await request.app[keys.VERDICTS].get(verdict_id)
         except NotFound:
             raise BadRequest("verdict_id is unknown or expired", code="bad_field") from None
-    token = bearer_token(request) or secrets.token_urlsafe(32)
+    token = await _token_for_join(request)
     assert language is not None and topic is not None
     join = JoinRequest(
         customer_token=token,
@@ -128,6 +129,20 @@ async def create_ticket(request: web.Request) -> web.Response:
         "ws_url": WS_URL,
     }
     return web.json_response(out, status=201, headers=_NO_STORE)
+
+
+async def _token_for_join(request: web.Request) -> str:
+    """Tokens are made here only. A page's Bearer token is kept only if this server made it (it names
+    a ticket, so the queue can tell a resume from a second join); any other is ignored."""
+    sent = bearer_token(request)
+    if sent is not None:
+        try:
+            await request.app[keys.QUEUE].ticket_by_token(sent)
+        except NotFound:
+            log.info("a join sent a token this server never made: a new one is minted")
+        else:
+            return sent
+    return ids.mint_token()
 
 
 async def leave_ticket(request: web.Request) -> web.Response:

@@ -32,22 +32,6 @@ log = logging.getLogger(__name__)
 
 REVOCATIONS = web.AppKey("revocations", RevocationFeed)
 SERVER_PING_S = 20.0  # aiohttp's protocol-level ping; a client that stops answering is closed
-_TYPE_NAMES = {
-    p.Hello: "hello",
-    p.Ping: "ping",
-    p.SetStatus: "status",
-    p.Accept: "accept",
-    p.Decline: "decline",
-    p.Signal: "signal",
-    p.Chat: "chat",
-    p.ChatAck: "chat_ack",
-    p.End: "end",
-    p.WrapUp: "wrap_up",
-    p.Transfer: "transfer",
-    p.Note: "note",
-    p.Leave: "leave",
-    p.Stats: "stats",
-}
 
 
 async def calls_ctx(app: web.Application) -> AsyncIterator[None]:
@@ -176,7 +160,7 @@ async def _one(service: CallService, conn: Connection, text: str, records: Recor
     ref = None
     try:
         message = p.parse(text)
-        ref = _TYPE_NAMES[type(message)]
+        ref = message.type
         if not p.allowed(conn.role, message):
             raise p.ProtocolError("not_allowed", f"a {conn.role.value} cannot send {ref}")
         if isinstance(message, p.Stats):
