@@ -95,6 +95,9 @@ class Settings:
     )
     qa_service_level_strict_s: float = _setting(30.0, float, doc="a stricter service level shown beside it")
     metrics_token: str = _setting("", doc="if set, GET /metrics needs `Authorization: Bearer <token>`")
+    metrics_public: bool = _setting(
+        False, _bool, doc="without a token, /metrics answers any address (default: loopback only)"
+    )
     # Staff login
     session_lifetime_s: int = _setting(12 * 3600, int, doc="a staff login lasts this long (one shift)")
     login_window_s: int = _setting(900, int, doc="window for counting login attempts")

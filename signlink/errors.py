@@ -8,6 +8,7 @@ SignlinkError
 ├── Conflict               the request clashes with current state (HTTP 409)
 ├── Forbidden              the caller may not do this (HTTP 403)
 ├── Overloaded             a per-process limit is reached; retry later (HTTP 503 + Retry-After)
+├── RateLimited            one client (or everyone) asked too often; retry later (HTTP 429 + Retry-After)
 ├── MediaError             a video file or stream cannot be decoded
 └── BackendUnavailable     Redis (or another backend) cannot be reached (HTTP 503)
 
@@ -55,6 +56,14 @@ class Forbidden(SignlinkError):
 
 class Overloaded(SignlinkError):
     code = "overloaded"
+
+    def __init__(self, message: str, *, retry_after_s: int) -> None:
+        super().__init__(message)
+        self.retry_after_s = retry_after_s
+
+
+class RateLimited(SignlinkError):
+    code = "rate_limited"
 
     def __init__(self, message: str, *, retry_after_s: int) -> None:
         super().__init__(message)

@@ -7,13 +7,12 @@ what is `allowed(role, message)`. docs/protocol.md ("WebSocket /ws") documents e
 
 from __future__ import annotations
 
-import json
 import re
 from dataclasses import dataclass
 from enum import IntEnum, StrEnum
 from typing import Any, ClassVar
 
-from signlink import ids
+from signlink import ids, jsonedge
 from signlink.errors import SignlinkError
 
 MAX_MESSAGE_BYTES = 64 * 1024  # the default of settings.ws_max_message_bytes
@@ -267,6 +266,8 @@ def _str(raw: dict[str, Any], name: str, *, limit: int, pattern: re.Pattern[str]
         raise ProtocolError("too_long", f"{name} is longer than {limit} characters")
     if pattern is not None and not pattern.fullmatch(value):
         raise _bad(f"{name} has the wrong format")
+    if _CONTROL.search(value):
+        raise _bad(f"{name} contains control characters")
     return value
 
 
@@ -396,12 +397,12 @@ MESSAGE_TYPES = frozenset(_PARSERS)
 
 
 def parse(text: str | bytes) -> ClientMessage:
-    """One client frame as a typed message; ProtocolError (malformed_json, not_an_object, unknown_type,
-    bad_field, too_long) otherwise."""
+    """One client frame as a typed message; ProtocolError (malformed_json, too_deep, bad_text,
+    not_an_object, unknown_type, bad_field, too_long) otherwise."""
     try:
-        raw = json.loads(text)
-    except (ValueError, UnicodeDecodeError):
-        raise ProtocolError("malformed_json", "the message is not valid JSON") from None
+        raw = jsonedge.loads(text)
+    except jsonedge.EdgeError as exc:
+        raise ProtocolError(exc.code, str(exc)) from None
     if not isinstance(raw, dict):
         raise ProtocolError("not_an_object", "a message is a JSON object with a type")
     kind = raw.get("type")

@@ -6,13 +6,13 @@ here and in the WebSocket hello. docs/protocol.md ("Customer API") has every sta
 
 from __future__ import annotations
 
-import json
 import logging
+import re
 from typing import Any
 
 from aiohttp import web
 
-from signlink import ids
+from signlink import ids, jsonedge
 from signlink.errors import BadRequest, Conflict, NotFound
 from signlink.queue.errors import AlreadyQueued, NotServed
 from signlink.queue.models import JoinRequest, TicketState
@@ -23,6 +23,7 @@ COMMENT_MAX_CHARS = 500
 MAX_BODY_BYTES = 8 * 1024
 WS_URL = "/ws"
 _TOKEN = ids.TOKEN
+_CONTROL = re.compile(r"[\x00-\x08\x0b\x0c\x0e-\x1f\x7f]")  # newlines are fine in a comment
 _NO_STORE = {"Cache-Control": "no-store"}
 log = logging.getLogger(__name__)
 
@@ -34,9 +35,9 @@ async def _body(request: web.Request) -> dict[str, Any]:
     if len(raw) > MAX_BODY_BYTES:
         raise BadRequest("the request body is too large", status=413, code="too_large")
     try:
-        body = json.loads(raw)
-    except (ValueError, UnicodeDecodeError):
-        raise BadRequest("the body must be JSON", code="malformed_json") from None
+        body = jsonedge.loads(raw)
+    except jsonedge.EdgeError as exc:
+        raise BadRequest(str(exc), code=exc.code) from None
     if not isinstance(body, dict):
         raise BadRequest("the body must be a JSON object", code="malformed_json")
     return body
@@ -90,6 +91,8 @@ async def create_ticket(request: web.Request) -> web.Response:
     if verdict_id == "none":  # what the check page passes on when the check was skipped
         verdict_id = None
     if verdict_id is not None:
+        if not ids.ID.fullmatch(verdict_id):
+            raise BadRequest("verdict_id has the wrong format", code="bad_field")
         try:
             await request.app[keys.VERDICTS].get(verdict_id)
         except NotFound:
@@ -166,6 +169,8 @@ async def create_rating(request: web.Request) -> web.Response:
     if not isinstance(score, int) or isinstance(score, bool) or not 1 <= score <= 5:
         raise BadRequest("score must be a whole number from 1 to 5", code="bad_field")
     comment = (_field(body, "comment") or "").strip()
+    if _CONTROL.search(comment):
+        raise BadRequest("comment contains control characters", code="bad_field")
     if len(comment) > COMMENT_MAX_CHARS:
         raise BadRequest(
             f"comment is longer than {COMMENT_MAX_CHARS} characters", status=413, code="too_long"

@@ -74,7 +74,8 @@ async def close_calls_on_shutdown(app: web.Application) -> None:
 async def websocket(request: web.Request) -> web.WebSocketResponse:
     settings = request.app[keys.SETTINGS]
     service = request.app[keys.CALLS]
-    ws = web.WebSocketResponse(heartbeat=SERVER_PING_S, max_msg_size=settings.ws_max_message_bytes)
+    # aiohttp refuses a frame of exactly max_msg_size: + 1 makes the documented maximum inclusive.
+    ws = web.WebSocketResponse(heartbeat=SERVER_PING_S, max_msg_size=settings.ws_max_message_bytes + 1)
     await ws.prepare(request)
     conn = service.open(ws)
     try:
@@ -120,6 +121,7 @@ async def _hello(request: web.Request, service: CallService, conn: Connection) -
         if auth is not None:
             conn.staff_expires_at = auth.session.expires_at
     except p.ProtocolError as exc:
+        log.info("%r: hello refused (%s): %s", conn, exc.code, exc)
         if exc.close is None:
             exc.close = p.CloseCode.BAD_HELLO
         await _refuse(conn, exc)
@@ -168,6 +170,8 @@ async def _one(service: CallService, conn: Connection, text: str, records: Recor
         else:
             await service.handle(conn, message)
     except p.ProtocolError as exc:
+        # A client's bad input: one line with the reason, never a traceback.
+        log.info("%r: refused %s (%s): %s", conn, exc.ref or ref or "a message", exc.code, exc)
         conn.send(Error(exc.code, str(exc), exc.ref or ref))
         if exc.close is not None:
             await conn.close(exc.close, exc.code)
