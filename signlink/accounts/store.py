@@ -5,7 +5,8 @@ Keys (all under `<prefix>:`):
   accounts                    set    every username
   session:<sha256(id)>        hash   username, csrf token, created/expires; expires with the session
   account-sessions:<username> set    the session keys of one account, to revoke them all at once
-  login-user:<sha256(name)>   string login attempts for a username in the current window
+  login-user:<sha256(name)>:<address>  string login attempts for a username from one address (window)
+  login-user:<sha256(name)>   string login attempts for a username from everywhere (a higher limit)
   login-addr:<address>        string login attempts from one client address in the current window
   revoked                     channel "<username> <sha256(session id)>" or "<username> *" when logins end
                               (every process closes the sockets of those logins: accounts/revocations.py)
@@ -235,12 +236,23 @@ class AccountStore:
     # Login limits
 
     async def login_attempt(
-        self, username: str, address: str, *, window_s: int, per_user: int, per_address: int
+        self,
+        username: str,
+        address: str,
+        *,
+        window_s: int,
+        per_user: int,
+        per_address: int,
+        per_user_overall: int = 100,
     ) -> int:
-        """Count an attempt before the password is checked: 0 to go ahead, else seconds to wait."""
+        """Count an attempt before the password is checked: 0 to go ahead, else seconds to wait.
+
+        `per_user` counts a username's attempts from one address (so guessing from one place cannot
+        lock the agent out elsewhere); `per_user_overall` from all addresses together."""
         async with _backend():
             retry = await self._attempt(
-                keys=self._limit_keys(username, address), args=[window_s, per_user, per_address]
+                keys=self._limit_keys(username, address),
+                args=[window_s, per_user, per_address, per_user_overall],
             )
         return int(retry)
 
@@ -250,5 +262,9 @@ class AccountStore:
 
     def _limit_keys(self, username: str, address: str) -> list[str]:
         # Hashing the typed name keeps odd or huge input out of key names.
-        name = _sha256(normalise_username(username)[:256])
-        return [self.key("login-user", name), self.key("login-addr", address[:64])]
+        name, where = _sha256(normalise_username(username)[:256]), address[:64]
+        return [
+            self.key("login-user", name, where),
+            self.key("login-addr", where),
+            self.key("login-user", name),
+        ]

@@ -231,6 +231,7 @@ async def login(request: web.Request) -> web.Response:
         window_s=settings.login_window_s,
         per_user=settings.login_max_per_user,
         per_address=settings.login_max_per_address,
+        per_user_overall=settings.login_max_per_user_overall,
     )
     if retry_after:
         log.warning("login refused: too many attempts (address %s)", address)
@@ -314,7 +315,10 @@ def _login_form(
 
 
 async def _accounts_ctx(app: web.Application) -> AsyncIterator[None]:
+    from signlink.web import limits  # it uses client_address from here
+
     app[keys.ACCOUNTS] = AccountStore(app[keys.REDIS], app[keys.SETTINGS].redis_prefix)
+    app[limits.LIMITS] = limits.RequestLimits(app[keys.REDIS], app[keys.SETTINGS])  # anonymous endpoints
     yield
 
 

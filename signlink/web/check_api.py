@@ -17,7 +17,7 @@ from signlink.errors import BadRequest
 from signlink.records.verdicts import VerdictStore
 from signlink.signaling import sdp
 from signlink.signaling.check_service import CheckService
-from signlink.web import keys
+from signlink.web import keys, limits
 
 log = logging.getLogger(__name__)
 
@@ -66,6 +66,7 @@ async def _read_offer(request: web.Request, limit: int) -> str:
 
 async def create_check(request: web.Request) -> web.Response:
     """POST /api/checks: WHIP. An SDP offer in, 201 + Location + the SDP answer out."""
+    await limits.limit(request, "checks")  # per address and overall (web/limits.py)
     settings = request.app[keys.SETTINGS]
     offer = sdp.parse_offer(await _read_offer(request, settings.check_max_offer_bytes))
     session, answer = await request.app[keys.CHECKS].start(offer)

@@ -16,7 +16,7 @@ from signlink import ids, jsonedge
 from signlink.errors import BadRequest, Conflict, NotFound
 from signlink.queue.errors import AlreadyQueued, NotServed
 from signlink.queue.models import JoinRequest, TicketState
-from signlink.web import keys
+from signlink.web import keys, limits
 
 CUSTOMER_CLASSES = ("normal", "callback")  # "emergency" is set by staff, never chosen by a customer
 COMMENT_MAX_CHARS = 500
@@ -81,6 +81,7 @@ async def service_info(request: web.Request) -> web.Response:
 
 async def create_ticket(request: web.Request) -> web.Response:
     """POST /api/tickets: join the queue. A page that still has a token sends it as a Bearer header."""
+    await limits.limit(request, "tickets")
     body = await _body(request)
     language = _field(body, "language", required=True)
     topic = _field(body, "topic", required=True)
@@ -163,6 +164,7 @@ async def leave_ticket(request: web.Request) -> web.Response:
 
 async def create_rating(request: web.Request) -> web.Response:
     """POST /api/ratings {token, score 1-5, comment?}: after the call, stored with its session."""
+    await limits.limit(request, "ratings")
     body = await _body(request)
     token = _field(body, "token", required=True)
     score = body.get("score")
