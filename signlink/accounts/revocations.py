@@ -3,7 +3,8 @@
 AccountStore publishes "<username> <session digest>" (one login: logout) or "<username> *" (all of them:
 disabled, new password) on its `revoked` channel. `RevocationFeed` listens on its own connection and
 hands each one to a callback that closes the matching sockets at once. A message missed while Redis
-was away is caught by the holder's periodic check of its sessions (web/logins.py).
+was away is caught by the holder's periodic check of its sessions (web/logins.py). On Redis Cluster the
+channel carries the deployment's hash tag and uses sharded pub/sub (SSUBSCRIBE / SPUBLISH), like the bus.
 """
 
 from __future__ import annotations
@@ -14,8 +15,9 @@ import logging
 from collections.abc import Callable
 from dataclasses import dataclass
 
-from redis.asyncio import Redis
 from redis.exceptions import RedisError
+
+from signlink.redisio import RedisClient, is_cluster
 
 log = logging.getLogger(__name__)
 
@@ -40,8 +42,9 @@ def parse(data: bytes | str) -> Revocation | None:
 
 
 class RevocationFeed:
-    def __init__(self, redis: Redis, channel: str, on_revoked: Callable[[Revocation], None]) -> None:
+    def __init__(self, redis: RedisClient, channel: str, on_revoked: Callable[[Revocation], None]) -> None:
         self._redis = redis
+        self._sharded = is_cluster(redis)
         self._channel = channel
         self._on_revoked = on_revoked
         self._task: asyncio.Task[None] | None = None
@@ -68,17 +71,21 @@ class RevocationFeed:
         while True:
             pubsub = self._redis.pubsub()
             try:
-                await pubsub.subscribe(self._channel)
+                if self._sharded:
+                    await pubsub.ssubscribe(self._channel)
+                else:
+                    await pubsub.subscribe(self._channel)
                 while True:
                     message = await pubsub.get_message(timeout=None)
                     if message is None:
                         continue
-                    if message.get("type") == "subscribe":
+                    kind = message.get("type")
+                    if kind in ("subscribe", "ssubscribe"):
                         self.ready.set()
                         if failing:
                             log.info("login revocations heard again")
                             failing = False
-                    elif message.get("type") == "message":
+                    elif kind in ("message", "smessage"):
                         revocation = parse(message.get("data", b""))
                         if revocation is not None:
                             self._deliver(revocation)

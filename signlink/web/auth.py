@@ -27,6 +27,7 @@ from signlink.accounts import Account, AccountStore, Passwords, Role, Session
 from signlink.accounts.models import USERNAME_RE, normalise_username
 from signlink.config import Settings
 from signlink.errors import Forbidden
+from signlink.redisio import is_cluster, keyspace_for
 from signlink.web import keys, redirects
 from signlink.web.render import render
 
@@ -102,13 +103,13 @@ def require_role(*roles: Role) -> Callable[[Handler[R]], Handler[R | web.Respons
 def check_origin(request: web.Request) -> None:
     """Refuse a request a browser sent from another site. WebSocket handlers call this on upgrade."""
     settings = request.app[keys.SETTINGS]
+    origin = request.headers.get("Origin")
+    if origin is not None and origin in settings.allowed_origins:
+        return  # first: an allowed origin may be another site (a WHIP client page elsewhere)
     if request.headers.get("Sec-Fetch-Site") == "cross-site":
         raise Forbidden("cross-site requests are not accepted")
-    origin = request.headers.get("Origin")
     if origin is None:
         return  # not a browser, or one too old to say; SameSite cookies still protect sessions
-    if origin in settings.allowed_origins:
-        return
     if origin == "null" or urlsplit(origin).netloc.lower() != request.host.lower():
         raise Forbidden("cross-origin requests are not accepted")
 
@@ -317,8 +318,10 @@ def _login_form(
 async def _accounts_ctx(app: web.Application) -> AsyncIterator[None]:
     from signlink.web import limits  # it uses client_address from here
 
-    app[keys.ACCOUNTS] = AccountStore(app[keys.REDIS], app[keys.SETTINGS].redis_prefix)
-    app[limits.LIMITS] = limits.RequestLimits(app[keys.REDIS], app[keys.SETTINGS])  # anonymous endpoints
+    redis, settings = app[keys.REDIS], app[keys.SETTINGS]
+    space = keyspace_for(settings, cluster=is_cluster(redis))
+    app[keys.ACCOUNTS] = AccountStore(redis, space)
+    app[limits.LIMITS] = limits.RequestLimits(redis, space, settings)  # anonymous endpoints
     yield
 
 

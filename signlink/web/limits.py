@@ -1,9 +1,9 @@
 """Limits for anonymous endpoints (tickets, ratings, checks): per client address and for everyone,
 counted in Redis so they hold across every process. Over a limit: 429 with Retry-After.
 
-Keys (the only code that knows them):
-    {prefix}:limit:<endpoint>:addr:<address>   requests from one address in the current window
-    {prefix}:limit:<endpoint>:all              requests from everyone in the current window
+Keys (the only code that knows them; named by the Redis seam's Keyspace, so one Cluster slot):
+    <root>:limit:<endpoint>:addr:<address>   requests from one address in the current window
+    <root>:limit:<endpoint>:all              requests from everyone in the current window
 Addresses are those login limits use (IPv6 by /64): `web.auth.client_address`.
 """
 
@@ -11,20 +11,19 @@ from __future__ import annotations
 
 import logging
 from dataclasses import dataclass
-from importlib import resources
 
 from aiohttp import web
-from redis.asyncio import Redis
 from redis.exceptions import RedisError
 
 from signlink.config import Settings
 from signlink.errors import BackendUnavailable, RateLimited
+from signlink.redisio import Keyspace, RedisClient, load
 from signlink.web.auth import client_address
 
 log = logging.getLogger(__name__)
 
 WINDOW_S = 60
-_LUA = resources.files("signlink.web").joinpath("lua", "limit.lua").read_text("utf-8")
+_LIMIT = load("signlink.web.lua", "limit")
 
 
 @dataclass(frozen=True)
@@ -42,13 +41,14 @@ def limits_of(settings: Settings) -> dict[str, Limit]:
 
 
 class RequestLimits:
-    def __init__(self, redis: Redis, settings: Settings) -> None:
-        self._prefix = f"{settings.redis_prefix}:limit"
+    def __init__(self, redis: RedisClient, keys: Keyspace, settings: Settings) -> None:
+        self._redis = redis
+        self._keys = keys
         self._limits = limits_of(settings)
-        self._script = redis.register_script(_LUA)
 
     def keys_for(self, endpoint: str, address: str) -> list[str]:
-        return [f"{self._prefix}:{endpoint}:addr:{address[:64]}", f"{self._prefix}:{endpoint}:all"]
+        key = self._keys.key
+        return [key("limit", endpoint, "addr", address[:64]), key("limit", endpoint, "all")]
 
     async def take(self, endpoint: str, address: str) -> None:
         """Count one request; RateLimited (429) when the address or everyone is over the limit."""
@@ -57,7 +57,8 @@ class RequestLimits:
             return
         try:
             retry = int(
-                await self._script(
+                await _LIMIT(
+                    self._redis,
                     keys=self.keys_for(endpoint, address),
                     args=[WINDOW_S, limit.per_address, limit.overall],
                 )

@@ -26,7 +26,6 @@ from signlink.errors import (
     Forbidden,
     NotFound,
     Overloaded,
-    RateLimited,
     SignlinkError,
 )
 from signlink.web import keys
@@ -67,9 +66,9 @@ def status_of(exc: SignlinkError) -> int:
         return 409
     if isinstance(exc, Forbidden):
         return 403
-    if isinstance(exc, RateLimited):
-        return 429
-    if isinstance(exc, Overloaded | BackendUnavailable):
+    if isinstance(exc, Overloaded):
+        return exc.status
+    if isinstance(exc, BackendUnavailable):
         return 503
     return 500
 
@@ -83,7 +82,7 @@ def error_response(
 ) -> web.Response:
     status = status or status_of(exc)
     headers = {}
-    if isinstance(exc, Overloaded | RateLimited):
+    if isinstance(exc, Overloaded):
         headers["Retry-After"] = str(exc.retry_after_s)
     if request is not None and not _wants_json(request):
         return _page(status, headers)
