@@ -123,8 +123,13 @@ def safe_next(value: str | None) -> str | None:
 
 
 def client_address(request: web.Request) -> str:
-    """The address login attempts are counted against; IPv6 by /64, what one subscriber usually holds."""
+    """The address limits count against (logins, tickets, ratings, checks): behind a trusted proxy the
+    last X-Forwarded-For hop it did not add; IPv6 by /64, what one subscriber usually holds."""
+    trusted = request.app[keys.SETTINGS].trusted_proxies
     remote = request.remote or "unknown"
+    if remote in trusted:
+        hops = [h.strip() for h in ",".join(request.headers.getall("X-Forwarded-For", [])).split(",")]
+        remote = next((hop for hop in reversed(hops) if hop and hop not in trusted), remote)
     try:
         address = ipaddress.ip_address(remote)
     except ValueError:

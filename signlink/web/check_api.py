@@ -83,18 +83,6 @@ async def _read_offer(request: web.Request, limit: int) -> str:
         raise BadRequest("the offer is not UTF-8 text", code="malformed_sdp") from exc
 
 
-def client_of(request: web.Request) -> str:
-    """The client's address; behind a trusted proxy, the last X-Forwarded-For hop it did not add."""
-    trusted = request.app[keys.SETTINGS].trusted_proxies
-    remote = request.remote or ""
-    if remote in trusted:
-        hops = [h.strip() for h in ",".join(request.headers.getall("X-Forwarded-For", [])).split(",")]
-        for hop in reversed([h for h in hops if h]):
-            if hop not in trusted:
-                return hop
-    return auth.client_address(request)
-
-
 def ice_links(servers: tuple[ice.IceServer, ...]) -> list[str]:
     """RFC 9725 section 4.6: one `Link: <url>; rel="ice-server"` per STUN/TURN URL, TURN with credentials."""
     links = []
@@ -116,7 +104,8 @@ async def create_check(request: web.Request) -> web.Response:
     if watch is not None and not _VERDICT_ID.fullmatch(watch):
         raise BadRequest("watch must be the verdict id of the customer's check", code="bad_field")
     offer = sdp.parse_offer(await _read_offer(request, settings.check_max_offer_bytes))
-    session, answer = await request.app[keys.CHECKS].start(offer, client=client_of(request), watch=watch)
+    client = auth.client_address(request)
+    session, answer = await request.app[keys.CHECKS].start(offer, client=client, watch=watch)
     await request.app[keys.CHECK_RELAY].claim(session)  # any process can now reach it
     location = f"{CHECKS_PATH}/{session.id}"
     response = web.Response(

@@ -40,3 +40,29 @@ async def test_the_overall_limit_holds_for_everyone(
         (await app.post("/api/ratings", json={"token": "x" * 43, "score": 5})).status for _ in range(3)
     ]
     assert statuses == [404, 404, 429]
+
+
+async def test_behind_a_trusted_proxy_each_forwarded_client_has_its_own_count(
+    aiohttp_client: AiohttpClient, settings: Settings
+) -> None:
+    proxied = settings.replace(limit_ratings_per_address=1, trusted_proxies=("127.0.0.1",))
+    app: App = await aiohttp_client(create_app(proxied))
+
+    async def rate(forwarded: str) -> int:
+        body = {"token": "x" * 43, "score": 5}
+        response = await app.post("/api/ratings", json=body, headers={"X-Forwarded-For": forwarded})
+        return response.status
+
+    # The proxy appends the client it saw; a hop the client wrote itself (first) does not count.
+    assert [await rate("10.0.0.1"), await rate("9.9.9.9, 10.0.0.2")] == [404, 404]
+    assert await rate("10.0.0.2") == 429  # the same client again
+    untrusted: App = await aiohttp_client(create_app(settings.replace(limit_ratings_per_address=1)))
+    statuses = [
+        (
+            await untrusted.post(
+                "/api/ratings", json={"token": "x" * 43, "score": 5}, headers={"X-Forwarded-For": f}
+            )
+        ).status
+        for f in ("10.0.0.3", "10.0.0.4")
+    ]
+    assert statuses == [404, 429]  # without a trusted proxy the header is ignored
