@@ -27,7 +27,7 @@ OWNERS: dict[str, str] = {
     "revoked": "accounts/store.py: pub/sub channel of ended staff logins (accounts/revocations.py)",
     "limit": "web/limits.py: requests per endpoint from one address and from everyone",
     "call": "signaling/presence.py: who of a live call is connected",
-    "conn": "signaling/hub.py: connection generations per party",
+    "conn": "signaling/hub.py: connection generations per party (presence's drop reads them)",
     "bus": "signaling/bus.py: pub/sub channels, one per connected party",
     # records/ (moving to PostgreSQL) still takes the root as its `prefix` and appends these itself.
     "rec": "records/store.py", "session": "records/sessions.py: call records",

@@ -406,8 +406,13 @@ class CallService:
         """The socket is gone. A party of a live call is marked absent and its peer is told."""
         try:
             current = await self.hub.release(conn)
-            call, role = conn.call, conn.role
-            if current and call is not None and role is not None and await self.presence.drop(call, role):
+            call, role, party = conn.call, conn.role, conn.party
+            if not current or call is None or role is None or party is None:
+                return
+            # A newer socket of the party (a takeover, here or on another process) holds the call.
+            if await self.presence.drop(
+                call, role, held_by=(self.hub.generation_key(party), conn.generation)
+            ):
                 await self.publish(call.party(other(role)), Peer("disconnected", conn.pc.value))
                 log.info("session %s: %s disconnected", call.session_id, role.value)
         except BackendUnavailable as exc:

@@ -57,9 +57,13 @@ class Hub:
     def __len__(self) -> int:
         return len(self._parties)
 
+    def generation_key(self, party: str) -> str:
+        """The party's connection counter (call presence reads it: a drop by an older socket is void)."""
+        return self._keys.key("conn", party)
+
     async def claim(self, conn: Connection, party: str) -> bool:
         """Make `conn` the party's connection; False if a newer one got there first (conn is closed)."""
-        key = self._keys.key("conn", party)
+        key = self.generation_key(party)
         try:
             async with self._redis.pipeline(transaction=True) as pipe:
                 pipe.incr(key)

@@ -77,9 +77,9 @@ class Presence:
         space = as_keyspace(keys, cluster=is_cluster(redis))
         self._keys = [space.key("call", "seen"), space.key("call", "absent"), space.key("call", "sweep")]
 
-    async def _run(self, name: str, *args: str) -> object:
+    async def _run(self, name: str, *args: str, extra_keys: Sequence[str] = ()) -> object:
         try:
-            return await _SCRIPTS[name](self._redis, self._keys, args)
+            return await _SCRIPTS[name](self._redis, [*self._keys, *extra_keys], args)
         except (RedisError, OSError) as exc:
             raise BackendUnavailable(f"call presence unavailable: {exc}") from exc
 
@@ -92,9 +92,13 @@ class Presence:
     async def connect(self, call: CallRef, role: Role) -> Before:
         return Before(_text(await self._run("connect", call.member(role))))
 
-    async def drop(self, call: CallRef, role: Role) -> bool:
-        """The party's socket closed; True if it counted as present until now."""
-        return bool(await self._run("drop", call.member(role)))
+    async def drop(self, call: CallRef, role: Role, *, held_by: tuple[str, int] | None = None) -> bool:
+        """The party's socket closed; True if it counted as present until now. `held_by`: the party's
+        generation key and the closing socket's generation (hub.py): a newer socket keeps it present."""
+        if held_by is None:
+            return bool(await self._run("drop", call.member(role), "0"))
+        key, generation = held_by
+        return bool(await self._run("drop", call.member(role), str(generation), extra_keys=[key]))
 
     async def refresh(self, members: Sequence[tuple[CallRef, Role]]) -> list[tuple[CallRef, Role]]:
         """Vouch for this process's parties; returns those a sweep had taken for gone."""
