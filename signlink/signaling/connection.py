@@ -123,16 +123,20 @@ class Connection:
 
     def close_soon(self, code: CloseCode, reason: str) -> None:
         """Close from a place that cannot wait (a bus callback); the handler's loop then ends."""
-        if self._closing:
-            return
-        self._closing = True
-        self._closer = asyncio.create_task(self._close(code, reason), name=f"ws-close-{self.id}")
+        self._closing_task(code, reason)
 
     async def close(self, code: CloseCode, reason: str) -> None:
-        if self.ws.closed:
+        """Close and wait. The first close decides the code: a socket already closing as replaced
+        (4409) does not turn into 1001 because its hello then failed."""
+        if self.ws.closed and self._closer is None:
             return
-        self._closing = True
-        await self._close(code, reason)
+        await asyncio.shield(self._closing_task(code, reason))
+
+    def _closing_task(self, code: CloseCode, reason: str) -> asyncio.Task[None]:
+        if self._closer is None:
+            self._closing = True
+            self._closer = asyncio.create_task(self._close(code, reason), name=f"ws-close-{self.id}")
+        return self._closer
 
     async def _close(self, code: CloseCode, reason: str) -> None:
         # What is queued still goes out first (e.g. the error that explains the close).

@@ -4,7 +4,7 @@
 from __future__ import annotations
 
 from signlink.signaling.presence import CallRef
-from signlink.signaling.protocol import Role
+from signlink.signaling.protocol import CloseCode, Role
 from signlink.web import keys
 from tests.signaling.call_client import App, CallKit, Peer, in_call, kit
 
@@ -84,3 +84,14 @@ async def test_an_old_socket_that_closes_after_the_takeover_does_not_mark_the_pa
     assert not await service.presence.drop(call, Role.CUSTOMER, held_by=held)
     assert await service.presence.is_present(call, Role.CUSTOMER)
 
+
+async def test_a_socket_closing_as_replaced_keeps_4409_whatever_closes_it_next(kit: CallKit) -> None:
+    # E.g. its hello was still running when the newer socket took over, and then failed (1001).
+    app = await kit.app()
+    await kit.agent(app, ready=False)  # someone serves ASL: the customer may wait
+    customer, peer, _ = await kit.connected_customer(app)
+    conn = app.app[keys.CALLS].hub.get(f"c:{customer.ticket_id}")
+    assert conn is not None
+    conn.close_soon(CloseCode.REPLACED, "replaced by a newer connection")
+    await conn.close(CloseCode.GOING_AWAY, "backend_unavailable")
+    assert await peer.closed() == 4409
