@@ -18,10 +18,9 @@ from dataclasses import dataclass
 from redis.exceptions import RedisError
 
 from signlink.redisio import RedisClient, is_cluster
+from signlink.redisio.backoff import Backoff
 
 log = logging.getLogger(__name__)
-
-RETRY_S = 0.5
 
 
 @dataclass(frozen=True)
@@ -67,7 +66,7 @@ class RevocationFeed:
             log.exception("closing the sockets of an ended login of %s failed", revocation.username)
 
     async def _run(self) -> None:
-        failing = False
+        failing, backoff = False, Backoff()
         while True:
             pubsub = self._redis.pubsub()
             try:
@@ -82,6 +81,7 @@ class RevocationFeed:
                     kind = message.get("type")
                     if kind in ("subscribe", "ssubscribe"):
                         self.ready.set()
+                        backoff.reset()
                         if failing:
                             log.info("login revocations heard again")
                             failing = False
@@ -94,7 +94,7 @@ class RevocationFeed:
                 if not failing:
                     log.warning("login revocations not heard (%s); retrying", exc)
                 failing = True
-                await asyncio.sleep(RETRY_S)
+                await asyncio.sleep(backoff.pause())
             finally:
                 with contextlib.suppress(RedisError, OSError):
                     await pubsub.aclose()  # type: ignore[no-untyped-call]

@@ -58,7 +58,13 @@ async def calls_ctx(app: web.Application) -> AsyncIterator[None]:
     app[keys.SESSIONS] = records
     app[keys.CALLS] = service
     app[REVOCATIONS] = revocations
+    health = app[keys.HEALTH]
+    health.watch("bus", lambda: service.hub.bus.listening)
+    health.watch("revocations", revocations.ready.is_set)
+    health.watch("queue_events", lambda: pushes.feed.reading)
     yield
+    for name in ("bus", "revocations", "queue_events"):
+        health.unwatch(name)
     await logins.stop()
     await revocations.stop()
     await pushes.stop()
