@@ -287,6 +287,8 @@ async def run(connections: int) -> dict[str, Any]:
                 "SIGNLINK_PORT": str(port),
                 "SIGNLINK_REDIS_URL": redis_proc.url,
                 "SIGNLINK_LOG_LEVEL": "WARNING",
+                "SIGNLINK_LIMIT_TICKETS_PER_ADDRESS": "0",  # thousands of customers from one address
+                "SIGNLINK_LIMIT_TICKETS_OVERALL": "0",
                 "SIGNLINK_MODEL_DIR": str(PROJECT_ROOT / "models"),
             }
             # One agent online (away), so ASL/phone tickets are taken and wait.

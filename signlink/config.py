@@ -120,6 +120,9 @@ class Settings:
     )
     qa_service_level_strict_s: float = _setting(30.0, float, doc="a stricter service level shown beside it")
     metrics_token: str = _setting("", doc="if set, GET /metrics needs `Authorization: Bearer <token>`")
+    metrics_public: bool = _setting(
+        False, _bool, doc="without a token, /metrics answers any address (default: loopback only)"
+    )
     # Staff login
     session_lifetime_s: int = _setting(12 * 3600, int, doc="a staff login lasts this long (one shift)")
     login_window_s: int = _setting(900, int, doc="window for counting login attempts")
@@ -127,6 +130,16 @@ class Settings:
     login_max_per_address: int = _setting(
         20, int, doc="failed logins per client address per window before 429 (offices share one address)"
     )
+    login_max_per_user_overall: int = _setting(
+        100, int, doc="failed logins per username from all addresses together per window before 429"
+    )
+    # Anonymous endpoints: requests per minute, per client address and overall (0 = no limit)
+    limit_tickets_per_address: int = _setting(30, int, doc="POST /api/tickets per minute per address")
+    limit_tickets_overall: int = _setting(3000, int, doc="POST /api/tickets per minute from everyone")
+    limit_ratings_per_address: int = _setting(10, int, doc="POST /api/ratings per minute per address")
+    limit_ratings_overall: int = _setting(1000, int, doc="POST /api/ratings per minute from everyone")
+    limit_checks_per_address: int = _setting(30, int, doc="POST /api/checks per minute per address")
+    limit_checks_overall: int = _setting(600, int, doc="POST /api/checks per minute from everyone")
     password_min_length: int = _setting(12, int, doc="shortest staff password accepted")
     allowed_origins: tuple[str, ...] = _setting(
         (), _csv, doc="origins besides the request's own Host allowed to POST (e.g. behind a proxy)"

@@ -8,6 +8,7 @@ SignlinkError
 ├── Conflict               the request clashes with current state (HTTP 409)
 ├── Forbidden              the caller may not do this (HTTP 403)
 ├── Overloaded             a limit is reached; retry later (HTTP 503, or 429 per client, + Retry-After)
+│   └── RateLimited        one client (or everyone) asked too often (HTTP 429 + Retry-After)
 ├── MediaError             a video file or stream cannot be decoded
 └── BackendUnavailable     Redis (or another backend) cannot be reached (HTTP 503)
 
@@ -60,6 +61,13 @@ class Overloaded(SignlinkError):
         super().__init__(message)
         self.retry_after_s = retry_after_s
         self.status = status  # 503: this server is full; 429: this client holds too much
+
+
+class RateLimited(Overloaded):
+    code = "rate_limited"
+
+    def __init__(self, message: str, *, retry_after_s: int) -> None:
+        super().__init__(message, retry_after_s=retry_after_s, status=429)
 
 
 class MediaError(SignlinkError):

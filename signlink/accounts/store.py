@@ -5,8 +5,11 @@ Keys (named by the Redis seam's Keyspace, all under `<root>:`):
   accounts                    set    every username
   staff-session:<sha256(id)>  hash   username, csrf token, created/expires; expires with the session
   account-sessions:<username> set    the session keys of one account, to revoke them all at once
-  login-user:<sha256(name)>   string login attempts for a username in the current window
+  login-user:<sha256(name)>:<address>  string login attempts for a username from one address (window)
+  login-user:<sha256(name)>   string login attempts for a username from everywhere (a higher limit)
   login-addr:<address>        string login attempts from one client address in the current window
+  revoked                     channel "<username> <sha256(session id)>" or "<username> *" when logins end
+                              (every process closes the sockets of those logins: accounts/revocations.py)
 
 Session ids are stored hashed, so a copy of the database does not hand out live sessions.
 """
@@ -41,6 +44,11 @@ def _sha256(value: str) -> str:
     return hashlib.sha256(value.encode("utf-8")).hexdigest()
 
 
+def session_digest(session_id: str) -> str:
+    """How a session is named in Redis and in revocations (never the id itself)."""
+    return _sha256(session_id)
+
+
 def _str(value: bytes | str) -> str:
     return value.decode("utf-8") if isinstance(value, bytes) else value
 
@@ -60,11 +68,27 @@ async def _backend() -> AsyncIterator[None]:
 class AccountStore:
     def __init__(self, redis: RedisClient, keys: Keyspace | str) -> None:
         self._redis = redis
-        self._keys = as_keyspace(keys, cluster=is_cluster(redis))
+        self._sharded = is_cluster(redis)
+        self._keys = as_keyspace(keys, cluster=self._sharded)
 
     def key(self, owner: str, *parts: str) -> str:
         """Every key this store touches is named here, by the deployment's Keyspace."""
         return self._keys.key(owner, *parts)
+
+    @property
+    def revoked_channel(self) -> str:
+        return self.key("revoked")
+
+    async def _announce(self, username: str, digest: str) -> None:
+        # Best effort: a process that misses it finds the session gone on its next check.
+        try:
+            text = f"{username} {digest}"
+            if self._sharded:  # Cluster: on the slot's node only, like the bus
+                await self._redis.spublish(self.revoked_channel, text)
+            else:
+                await self._redis.publish(self.revoked_channel, text)
+        except (RedisError, OSError) as exc:
+            log.warning("could not announce the end of a login of %s: %s", username, exc)
 
     # Accounts
 
@@ -180,6 +204,8 @@ class AccountStore:
                 if raw:
                     pipe.srem(self.key("account-sessions", _str(raw)), digest)
                 await pipe.execute()
+        if raw:
+            await self._announce(_str(raw), digest)
 
     async def revoke_sessions(self, username: str) -> int:
         """End every session of an account (disable, new password); returns how many were open."""
@@ -195,19 +221,40 @@ class AccountStore:
                     pipe.srem(index, *digests)
                     await pipe.execute()
         count = len(digests)
+        await self._announce(normalise_username(username), "*")
         if count:
             log.info("ended %s session(s) of %s", count, username)
         return count
 
+    async def live_sessions(self, session_ids: list[str]) -> set[str]:
+        """Which of these session ids are still logged in (one round trip)."""
+        async with _backend(), self._redis.pipeline(transaction=False) as pipe:
+            for session_id in session_ids:
+                pipe.exists(self.key("staff-session", _sha256(session_id)))
+            found = await pipe.execute()
+        return {sid for sid, n in zip(session_ids, found, strict=True) if n}
+
     # Login limits
 
     async def login_attempt(
-        self, username: str, address: str, *, window_s: int, per_user: int, per_address: int
+        self,
+        username: str,
+        address: str,
+        *,
+        window_s: int,
+        per_user: int,
+        per_address: int,
+        per_user_overall: int = 100,
     ) -> int:
-        """Count an attempt before the password is checked: 0 to go ahead, else seconds to wait."""
+        """Count an attempt before the password is checked: 0 to go ahead, else seconds to wait.
+
+        `per_user` counts a username's attempts from one address (so guessing from one place cannot
+        lock the agent out elsewhere); `per_user_overall` from all addresses together."""
         async with _backend():
             retry = await _ATTEMPT(
-                self._redis, keys=self._limit_keys(username, address), args=[window_s, per_user, per_address]
+                self._redis,
+                keys=self._limit_keys(username, address),
+                args=[window_s, per_user, per_address, per_user_overall],
             )
         return int(retry)
 
@@ -217,5 +264,9 @@ class AccountStore:
 
     def _limit_keys(self, username: str, address: str) -> list[str]:
         # Hashing the typed name keeps odd or huge input out of key names.
-        name = _sha256(normalise_username(username)[:256])
-        return [self.key("login-user", name), self.key("login-addr", address[:64])]
+        name, where = _sha256(normalise_username(username)[:256]), address[:64]
+        return [
+            self.key("login-user", name, where),
+            self.key("login-addr", where),
+            self.key("login-user", name),
+        ]

@@ -21,6 +21,7 @@ PACKAGE = "signlink.queue.lua"
 OPERATIONS = (
     "join",
     "heartbeat",
+    "vouch",
     "leave",
     "transfer",
     "login",

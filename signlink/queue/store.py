@@ -191,6 +191,18 @@ class QueueStore:
         reply = await self._run("heartbeat", validation.check_id("ticket_id", ticket_id), now=now)
         return Ticket.from_record(reply["ticket"])
 
+    async def vouch(
+        self, ticket_ids: Sequence[str], agent_ids: Sequence[str] = (), *, now: float | None = None
+    ) -> list[str]:
+        """This process holds these customers' and agents' open sockets: they are seen now (never
+        abandoned by it). Returns the ticket ids no longer in the queue."""
+        tickets = [validation.check_id("ticket_id", t) for t in ticket_ids]
+        agents = [validation.check_id("agent_id", a) for a in agent_ids]
+        if not tickets and not agents:
+            return []
+        reply = await self._run("vouch", str(len(tickets)), *tickets, *agents, now=now)
+        return [str(x) for x in _list(reply["gone"])]
+
     async def leave(self, ticket_id: str, *, now: float | None = None) -> Ticket:
         """The customer leaves the queue (abandoned, reason "left"); harmless if already gone."""
         reply = await self._run("leave", validation.check_id("ticket_id", ticket_id), now=now)
@@ -415,9 +427,15 @@ class QueueStore:
         values = dict(zip(names, raw, strict=True))
         return {name.removesuffix("_total"): int(values[name] or 0) for name in names}
 
-    async def sweep(self, *, now: float | None = None, limit: int = SWEEP_BATCH) -> SweepResult:
-        """Expire what is due (offers, silent customers and agents, retry pauses, old tickets)."""
-        reply = await self._run("sweep", str(int(limit)), now=now)
+    async def sweep(
+        self, *, now: float | None = None, limit: int = SWEEP_BATCH, outage_gap_s: float | None = None
+    ) -> SweepResult:
+        """Expire what is due (offers, silent customers and agents, retry pauses, old tickets).
+
+        With `outage_gap_s` (the sweeper's), a sweep that follows none for longer than that (Redis was
+        away or stopped) starts the grace again for everyone: their processes could not vouch."""
+        gap = "" if outage_gap_s is None else repr(float(outage_gap_s))
+        reply = await self._run("sweep", str(int(limit)), gap, now=now)
         return SweepResult(
             expired_offers=int(reply["expired_offers"]),
             abandoned=int(reply["abandoned"]),

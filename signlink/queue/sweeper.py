@@ -16,11 +16,15 @@ from signlink.queue.store import QueueStore
 
 log = logging.getLogger(__name__)
 
+OUTAGE_GAP_MIN_S = 5.0
+
 
 class Sweeper:
     def __init__(self, store: QueueStore, interval_s: float) -> None:
         self.store = store
         self.interval_s = interval_s
+        # No sweep for this long means nobody could vouch (Redis away or stopped): grace starts again.
+        self.outage_gap_s = max(OUTAGE_GAP_MIN_S, 5 * interval_s)
         self._task: asyncio.Task[None] | None = None
         self._failing = False
         self._stopping = False
@@ -39,7 +43,7 @@ class Sweeper:
     async def sweep_once(self) -> None:
         """Sweep until nothing due is left (a batch limit keeps each script short)."""
         while True:
-            result = await self.store.sweep()
+            result = await self.store.sweep(outage_gap_s=self.outage_gap_s)
             if result.expired_offers or result.abandoned or result.agents_logged_out:
                 log.info(
                     "sweep: %s offers expired, %s tickets abandoned, %s agents logged out",

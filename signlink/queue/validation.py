@@ -8,14 +8,15 @@ from __future__ import annotations
 import re
 from collections.abc import Iterable
 
+from signlink import ids
 from signlink.config import Settings
 from signlink.errors import BadRequest
 from signlink.queue.models import JoinRequest
 
 DEVICE_FIELD_MAX = 64  # device model / serial number, shown to the agent with the offer
 NAME_MAX = 80
-_TOKEN = re.compile(r"[A-Za-z0-9_-]{16,128}")
-_ID = re.compile(r"[A-Za-z0-9_.:@-]{1,64}")
+_TOKEN = ids.TOKEN
+_ID = ids.ID
 _CONTROL = re.compile(r"[\x00-\x1f\x7f]")
 
 

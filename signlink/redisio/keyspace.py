@@ -24,8 +24,10 @@ OWNERS: dict[str, str] = {
     "account-sessions": "accounts/store.py: the staff logins of one account",
     "login-user": "accounts/store.py: login attempts per username",
     "login-addr": "accounts/store.py: login attempts per client address",
+    "revoked": "accounts/store.py: pub/sub channel of ended staff logins (accounts/revocations.py)",
+    "limit": "web/limits.py: requests per endpoint from one address and from everyone",
     "call": "signaling/presence.py: who of a live call is connected",
-    "conn": "signaling/hub.py: connection generations per party",
+    "conn": "signaling/hub.py: connection generations per party (presence's drop reads them)",
     "bus": "signaling/bus.py: pub/sub channels, one per connected party",
     # records/ (moving to PostgreSQL) still takes the root as its `prefix` and appends these itself.
     "rec": "records/store.py", "session": "records/sessions.py: call records",

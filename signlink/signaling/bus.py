@@ -32,12 +32,12 @@ from redis.exceptions import RedisError
 from signlink.deadline import bounded, stop_task
 from signlink.errors import BackendUnavailable
 from signlink.redisio import Keyspace, RedisClient, as_keyspace, is_cluster
+from signlink.redisio.backoff import Backoff
 from signlink.signaling.publisher import Publisher
 
 log = logging.getLogger(__name__)
 
 SUBSCRIBE_TIMEOUT_S = 5.0
-RECONNECT_DELAY_S = 0.5
 
 
 @dataclass(frozen=True)
@@ -111,6 +111,9 @@ class Bus:
         # Always subscribed to something, so the reader has a connection to read from.
         self._home = f"{self._prefix}process:{uuid.uuid4().hex}"
         self._publisher = Publisher(redis, route_key=self._home, sharded=self._sharded)
+        # Subscribed now: False from a lost connection until Redis confirms the resubscription
+        # (/healthz says degraded meanwhile: a message for a party here would reach nobody).
+        self.listening = False
 
     def channel(self, party: str) -> str:
         return self._prefix + party
@@ -119,6 +122,7 @@ class Bus:
         # On Cluster the client's connections go to the node serving the deployment's slot.
         self._pubsub = self._redis.pubsub()
         await self._subscribe(self._home)
+        self.listening = True
         self._reader = asyncio.create_task(self._read(), name="bus-reader")
 
     async def _subscribe(self, channel: str | bytes) -> None:
@@ -171,19 +175,21 @@ class Bus:
 
     async def _read(self) -> None:
         assert self._pubsub is not None
-        failing = False
+        backoff = Backoff()
         while True:
             try:
                 message = await self._pubsub.get_message(timeout=None)
             except (RedisError, OSError) as exc:
-                if not failing:
+                if self.listening:
                     log.warning("bus reader lost Redis (%s); retrying", exc)
-                failing = True
-                await asyncio.sleep(RECONNECT_DELAY_S)
+                self.listening = False
+                await asyncio.sleep(backoff.pause())
                 continue
-            if failing:
+            if not self.listening and message is not None:
+                # redis-py resubscribes on reconnecting: the first replies are those confirmations.
                 log.info("bus reader back on Redis")
-                failing = False
+                self.listening = True
+                backoff.reset()
             if message is not None:
                 self._handle(message)
 

@@ -36,6 +36,7 @@ from signlink.signaling.outgoing import (
     AgentWelcome,
     ChatAck,
     ChatFailed,
+    ChatPending,
     ChatRelay,
     CustomerWelcome,
     Left,
@@ -370,8 +371,7 @@ class CallService:
                 if not await self.publish(peer, SignalRelay(data.to_wire())):
                     raise p.ProtocolError("peer_unavailable", "the other side is not connected right now")
             case p.Chat(id=chat_id, text=text):
-                if not await self.publish(peer, ChatRelay(chat_id, text)):
-                    conn.send(ChatFailed(chat_id, "peer_unavailable"))
+                await self._chat(conn, peer, chat_id, text)
             case p.ChatAck(id=chat_id):
                 await self.publish(peer, ChatAck(chat_id))
             case p.End():
@@ -381,14 +381,38 @@ class CallService:
                 await self.presence.forget(call)
                 log.info("session %s: ended by the %s", call.session_id, by.value)
 
+    async def _chat(self, conn: Connection, peer: str, chat_id: str, text: str) -> None:
+        """Relay one chat message. The id makes a resend harmless (receivers drop an id they have
+        seen), so a failed PUBLISH is tried once more; `chat_failed` only when it cannot arrive (nobody
+        was subscribed), `chat_pending` when the server cannot tell (resend the same id to be sure)."""
+        relay, unsure = ChatRelay(chat_id, text), False
+        for attempt in (1, 2):
+            try:
+                reached = await self.publish(peer, relay)
+            except BackendUnavailable as exc:
+                unsure = True  # written, perhaps: Redis may still deliver it
+                if attempt == 2:
+                    log.warning("%r: chat %s not confirmed: %s", conn, chat_id, exc)
+                    conn.send(ChatPending(chat_id, "backend_unavailable"))
+                continue
+            if not reached:
+                failed = ChatFailed(chat_id, "peer_unavailable")
+                conn.send(ChatPending(chat_id, "unsure") if unsure else failed)
+            return
+
     # -- closing -------------------------------------------------------------------------------------
 
     async def closed(self, conn: Connection) -> None:
         """The socket is gone. A party of a live call is marked absent and its peer is told."""
         try:
             current = await self.hub.release(conn)
-            call, role = conn.call, conn.role
-            if current and call is not None and role is not None and await self.presence.drop(call, role):
+            call, role, party = conn.call, conn.role, conn.party
+            if not current or call is None or role is None or party is None:
+                return
+            # A newer socket of the party (a takeover, here or on another process) holds the call.
+            if await self.presence.drop(
+                call, role, held_by=(self.hub.generation_key(party), conn.generation)
+            ):
                 await self.publish(call.party(other(role)), Peer("disconnected", conn.pc.value))
                 log.info("session %s: %s disconnected", call.session_id, role.value)
         except BackendUnavailable as exc:

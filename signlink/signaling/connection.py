@@ -13,6 +13,7 @@ import asyncio
 import contextlib
 import itertools
 import logging
+import math
 from collections import deque
 from dataclasses import dataclass
 
@@ -29,6 +30,7 @@ from signlink.signaling.ratelimit import TokenBucket
 log = logging.getLogger(__name__)
 
 OUTBOX_LIMIT = 1000
+CHAT_IDS_KEPT = 512  # chat ids remembered per socket, so a resent message is delivered once
 CLOSE_TIMEOUT_S = 2.0
 _ids = itertools.count(1)
 
@@ -60,7 +62,9 @@ class Connection:
         # agent
         self.account: Account | None = None
         self.staff_session = ""  # the login's session id (secret: never logged)
+        self.staff_expires_at = math.inf  # when that login ends by itself (time.time())
         self.agent_status: str | None = None
+        self._chat_ids: dict[str, None] = {}  # insertion-ordered: the oldest is dropped first
         self._out: deque[str] = deque()
         self._started = False  # the welcome is out: the writer may run
         self._writer: asyncio.Task[None] | None = None  # runs only while there is something to send
@@ -88,6 +92,15 @@ class Connection:
         self._out.append(text)
         self._kick()
 
+    def chat_seen_before(self, chat_id: str) -> bool:
+        """Remember a relayed chat id; True if this socket has already been given it."""
+        if chat_id in self._chat_ids:
+            return True
+        self._chat_ids[chat_id] = None
+        if len(self._chat_ids) > CHAT_IDS_KEPT:
+            del self._chat_ids[next(iter(self._chat_ids))]
+        return False
+
     def start(self, first: ServerMessage) -> None:
         """Send `first` (the welcome) ahead of anything queued so far, then everything in order."""
         self._out.appendleft(encode(first))
@@ -111,16 +124,20 @@ class Connection:
 
     def close_soon(self, code: CloseCode, reason: str) -> None:
         """Close from a place that cannot wait (a bus callback); the handler's loop then ends."""
-        if self._closing:
-            return
-        self._closing = True
-        self._closer = asyncio.create_task(self._close(code, reason), name=f"ws-close-{self.id}")
+        self._closing_task(code, reason)
 
     async def close(self, code: CloseCode, reason: str) -> None:
-        if self.ws.closed:
+        """Close and wait. The first close decides the code: a socket already closing as replaced
+        (4409) does not turn into 1001 because its hello then failed."""
+        if self.ws.closed and self._closer is None:
             return
-        self._closing = True
-        await self._close(code, reason)
+        await asyncio.shield(self._closing_task(code, reason))
+
+    def _closing_task(self, code: CloseCode, reason: str) -> asyncio.Task[None]:
+        if self._closer is None:
+            self._closing = True
+            self._closer = asyncio.create_task(self._close(code, reason), name=f"ws-close-{self.id}")
+        return self._closer
 
     async def _close(self, code: CloseCode, reason: str) -> None:
         # What is queued still goes out first (e.g. the error that explains the close).

@@ -17,11 +17,11 @@ from signlink.deadline import stop_task
 from signlink.errors import BackendUnavailable
 from signlink.queue.events import QueueEvent
 from signlink.queue.store import QueueStore
+from signlink.redisio.backoff import Backoff
 
 log = logging.getLogger(__name__)
 
 BLOCK_MS = 1000  # below the Redis client's socket timeout (2 s)
-RETRY_S = 0.5
 
 
 class EventFeed:
@@ -30,6 +30,7 @@ class EventFeed:
         self._handle = handle
         self._task: asyncio.Task[None] | None = None
         self.last_id = "$"
+        self.reading = False  # the last read worked (/healthz: events reach this process's sockets)
 
     async def start(self) -> None:
         # Start from the stream's current end, read once now: nothing that happens after start() is missed.
@@ -42,6 +43,7 @@ class EventFeed:
             self.last_id = entry_id.decode() if isinstance(entry_id, bytes) else str(entry_id)
         else:
             self.last_id = "0-0"
+        self.reading = True
         self._task = asyncio.create_task(self._run(), name="queue-event-feed")
 
     async def stop(self) -> None:
@@ -49,19 +51,22 @@ class EventFeed:
         await stop_task(task, "a queue feed")
 
     async def _run(self) -> None:
-        failing = False
+        backoff = Backoff()
         while True:
             try:
-                events = await self._store.read_events(self.last_id, count=500, block_ms=BLOCK_MS)
+                # After a failure, one read that does not block: reading again is known at once.
+                block = BLOCK_MS if self.reading else None
+                events = await self._store.read_events(self.last_id, count=500, block_ms=block)
             except BackendUnavailable as exc:
-                if not failing:
+                if self.reading:
                     log.warning("queue event feed paused: %s", exc)
-                failing = True
-                await asyncio.sleep(RETRY_S)
+                self.reading = False
+                await asyncio.sleep(backoff.pause())
                 continue
-            if failing:
+            if not self.reading:
                 log.info("queue event feed running again")
-                failing = False
+                self.reading = True
+                backoff.reset()
             for event in events:
                 self.last_id = event.id
                 try:

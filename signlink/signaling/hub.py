@@ -23,6 +23,7 @@ from signlink.signaling.protocol import CloseCode, Role
 log = logging.getLogger(__name__)
 
 GENERATION_TTL_S = 7 * 86400
+CHAT_PREFIX = '{"type":"chat","id":"'  # how outgoing.encode writes a ChatRelay (ids need no escapes)
 CLOSE_WAIT_S = 5.0
 
 
@@ -56,9 +57,13 @@ class Hub:
     def __len__(self) -> int:
         return len(self._parties)
 
+    def generation_key(self, party: str) -> str:
+        """The party's connection counter (call presence reads it: a drop by an older socket is void)."""
+        return self._keys.key("conn", party)
+
     async def claim(self, conn: Connection, party: str) -> bool:
         """Make `conn` the party's connection; False if a newer one got there first (conn is closed)."""
-        key = self._keys.key("conn", party)
+        key = self.generation_key(party)
         try:
             async with self._redis.pipeline(transaction=True) as pipe:
                 pipe.incr(key)
@@ -96,6 +101,8 @@ class Hub:
         if conn is None:
             return
         if isinstance(message, Relay):
+            if message.text.startswith(CHAT_PREFIX) and conn.chat_seen_before(_chat_id(message.text)):
+                return  # a resent chat message (same id): the receiver has it already
             conn.send_text(message.text)
         elif isinstance(message, Replace):
             if message.generation > conn.generation:
@@ -121,3 +128,8 @@ class Hub:
 
     async def close(self) -> None:
         await self.bus.close()
+
+
+def _chat_id(text: str) -> str:
+    start = len(CHAT_PREFIX)
+    return text[start : text.find('"', start)]

@@ -323,6 +323,18 @@ class ChatFailed(ServerMessage):
 
 
 @dataclass(frozen=True)
+class ChatPending(ServerMessage):
+    """Not confirmed: the message may still arrive. Resend the same id (the receiver drops repeats)."""
+
+    type: ClassVar[str] = "chat_pending"
+    id: str
+    reason: str
+
+    def fields(self) -> dict[str, Any]:
+        return {"id": self.id, "reason": self.reason}
+
+
+@dataclass(frozen=True)
 class Ended(ServerMessage):
     type: ClassVar[str] = "ended"
     session_id: str

@@ -3,6 +3,7 @@
 Two sorted sets in Redis (the only code that knows them; named by the Redis seam's Keyspace):
     <root>:call:seen    members whose socket is open, scored by when their process last vouched
     <root>:call:absent  members whose socket is gone, scored by when it went
+    <root>:call:sweep   hash: when the last sweep ran, and the floor set after an outage
 A member names one party of one call: "<session>|<ticket>|<agent>|<c|a>", so whoever finds it stale
 knows whom to tell without another lookup. Each process vouches for its own sockets every
 `call_presence_interval_s`; a process that dies stops vouching, and after three intervals any
@@ -74,11 +75,11 @@ class Presence:
     def __init__(self, redis: RedisClient, keys: Keyspace | str) -> None:
         self._redis = redis
         space = as_keyspace(keys, cluster=is_cluster(redis))
-        self._keys = [space.key("call", "seen"), space.key("call", "absent")]
+        self._keys = [space.key("call", "seen"), space.key("call", "absent"), space.key("call", "sweep")]
 
-    async def _run(self, name: str, *args: str) -> object:
+    async def _run(self, name: str, *args: str, extra_keys: Sequence[str] = ()) -> object:
         try:
-            return await _SCRIPTS[name](self._redis, self._keys, args)
+            return await _SCRIPTS[name](self._redis, [*self._keys, *extra_keys], args)
         except (RedisError, OSError) as exc:
             raise BackendUnavailable(f"call presence unavailable: {exc}") from exc
 
@@ -91,9 +92,13 @@ class Presence:
     async def connect(self, call: CallRef, role: Role) -> Before:
         return Before(_text(await self._run("connect", call.member(role))))
 
-    async def drop(self, call: CallRef, role: Role) -> bool:
-        """The party's socket closed; True if it counted as present until now."""
-        return bool(await self._run("drop", call.member(role)))
+    async def drop(self, call: CallRef, role: Role, *, held_by: tuple[str, int] | None = None) -> bool:
+        """The party's socket closed; True if it counted as present until now. `held_by`: the party's
+        generation key and the closing socket's generation (hub.py): a newer socket keeps it present."""
+        if held_by is None:
+            return bool(await self._run("drop", call.member(role), "0"))
+        key, generation = held_by
+        return bool(await self._run("drop", call.member(role), str(generation), extra_keys=[key]))
 
     async def refresh(self, members: Sequence[tuple[CallRef, Role]]) -> list[tuple[CallRef, Role]]:
         """Vouch for this process's parties; returns those a sweep had taken for gone."""
@@ -109,8 +114,11 @@ class Presence:
             raise BackendUnavailable(f"call presence unavailable: {exc}") from exc
         return score is not None
 
-    async def sweep(self, *, stale_s: float, grace_s: float) -> Swept:
-        reply = await self._run("sweep", repr(stale_s), repr(grace_s), str(SWEEP_BATCH))
+    async def sweep(self, *, stale_s: float, grace_s: float, outage_gap_s: float | None = None) -> Swept:
+        """With `outage_gap_s`: after no sweep for that long (an outage), nobody is stale or expired
+        until `stale_s` / `grace_s` after it (their processes could not vouch meanwhile)."""
+        gap = "" if outage_gap_s is None else repr(float(outage_gap_s))
+        reply = await self._run("sweep", repr(stale_s), repr(grace_s), str(SWEEP_BATCH), gap)
         gone, expired = _lists(reply)
         return Swept(
             gone=tuple(parse_member(m) for m in _items(gone)),

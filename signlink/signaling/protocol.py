@@ -7,12 +7,12 @@ what is `allowed(role, message)`. docs/protocol.md ("WebSocket /ws") documents e
 
 from __future__ import annotations
 
-import json
 import re
 from dataclasses import dataclass
 from enum import IntEnum, StrEnum
-from typing import Any
+from typing import Any, ClassVar
 
+from signlink import ids, jsonedge
 from signlink.errors import SignlinkError
 
 MAX_MESSAGE_BYTES = 64 * 1024  # the default of settings.ws_max_message_bytes
@@ -21,9 +21,9 @@ NOTE_MAX_CHARS = 4000
 WRAP_NOTES_MAX_CHARS = 4000
 SDP_MAX_CHARS = 48 * 1024
 CANDIDATE_MAX_CHARS = 1024
-_ID = re.compile(r"[A-Za-z0-9_.:@-]{1,64}")  # the queue's id alphabet (tickets, offers, sessions)
-_CHAT_ID = re.compile(r"[A-Za-z0-9_-]{1,64}")  # a client-made uuid
-_TOKEN = re.compile(r"[A-Za-z0-9_-]{16,128}")
+_ID = ids.ID  # the queue's id alphabet (tickets, offers, sessions)
+_CHAT_ID = ids.CLIENT_ID  # a client-made uuid
+_TOKEN = ids.TOKEN
 _CONTROL = re.compile(r"[\x00-\x08\x0b\x0c\x0e-\x1f\x7f]")  # newlines and tabs are fine in text
 
 
@@ -89,6 +89,7 @@ class ProtocolError(SignlinkError):
 
 @dataclass(frozen=True)
 class Hello:
+    type: ClassVar[str] = "hello"
     role: Role
     pc: PcState
     token: str | None = None  # customers only
@@ -96,21 +97,24 @@ class Hello:
 
 @dataclass(frozen=True)
 class Ping:
-    pass
+    type: ClassVar[str] = "ping"
 
 
 @dataclass(frozen=True)
 class SetStatus:
+    type: ClassVar[str] = "status"
     status: AgentChoice
 
 
 @dataclass(frozen=True)
 class Accept:
+    type: ClassVar[str] = "accept"
     offer_id: str
 
 
 @dataclass(frozen=True)
 class Decline:
+    type: ClassVar[str] = "decline"
     offer_id: str
 
 
@@ -148,12 +152,14 @@ class CandidateSignal:
 
 @dataclass(frozen=True)
 class Signal:
+    type: ClassVar[str] = "signal"
     data: SessionDescription | CandidateSignal
     session_id: str | None = None  # optional: refused unless it is the sender's session
 
 
 @dataclass(frozen=True)
 class Chat:
+    type: ClassVar[str] = "chat"
     id: str
     text: str
     session_id: str | None = None
@@ -161,17 +167,20 @@ class Chat:
 
 @dataclass(frozen=True)
 class ChatAck:
+    type: ClassVar[str] = "chat_ack"
     id: str
     session_id: str | None = None
 
 
 @dataclass(frozen=True)
 class End:
+    type: ClassVar[str] = "end"
     session_id: str | None = None
 
 
 @dataclass(frozen=True)
 class WrapUp:
+    type: ClassVar[str] = "wrap_up"
     session_id: str
     outcome: Outcome
     notes: str
@@ -180,25 +189,28 @@ class WrapUp:
 
 @dataclass(frozen=True)
 class Transfer:
+    type: ClassVar[str] = "transfer"
     language: str
     topic: str
 
 
 @dataclass(frozen=True)
 class Note:
+    type: ClassVar[str] = "note"
     session_id: str
     text: str
 
 
 @dataclass(frozen=True)
 class Leave:
-    pass
+    type: ClassVar[str] = "leave"
 
 
 @dataclass(frozen=True)
 class Stats:
     """Call quality: what the sender received over the last ~10 s (signlink/records/quality.py)."""
 
+    type: ClassVar[str] = "stats"
     session_id: str | None = None
     rtt_ms: float | None = None
     packet_loss: float | None = None  # 0..1
@@ -254,6 +266,8 @@ def _str(raw: dict[str, Any], name: str, *, limit: int, pattern: re.Pattern[str]
         raise ProtocolError("too_long", f"{name} is longer than {limit} characters")
     if pattern is not None and not pattern.fullmatch(value):
         raise _bad(f"{name} has the wrong format")
+    if _CONTROL.search(value):
+        raise _bad(f"{name} contains control characters")
     return value
 
 
@@ -356,37 +370,39 @@ def _wrap_up(raw: dict[str, Any]) -> WrapUp:
 
 
 _PARSERS: dict[str, Any] = {
-    "hello": _hello,
-    "ping": lambda raw: Ping(),
-    "status": lambda raw: SetStatus(_enum(raw, "status", AgentChoice)),
-    "accept": lambda raw: Accept(_str(raw, "offer_id", limit=64, pattern=_ID)),
-    "decline": lambda raw: Decline(_str(raw, "offer_id", limit=64, pattern=_ID)),
-    "signal": _signal,
-    "chat": lambda raw: Chat(
+    Hello.type: _hello,
+    Ping.type: lambda raw: Ping(),
+    SetStatus.type: lambda raw: SetStatus(_enum(raw, "status", AgentChoice)),
+    Accept.type: lambda raw: Accept(_str(raw, "offer_id", limit=64, pattern=_ID)),
+    Decline.type: lambda raw: Decline(_str(raw, "offer_id", limit=64, pattern=_ID)),
+    Signal.type: _signal,
+    Chat.type: lambda raw: Chat(
         _str(raw, "id", limit=64, pattern=_CHAT_ID),
         _text(raw, "text", limit=CHAT_MAX_CHARS),
         _opt_id(raw, "session_id"),
     ),
-    "chat_ack": lambda raw: ChatAck(_str(raw, "id", limit=64, pattern=_CHAT_ID), _opt_id(raw, "session_id")),
-    "end": lambda raw: End(_opt_id(raw, "session_id")),
-    "wrap_up": _wrap_up,
-    "transfer": lambda raw: Transfer(_str(raw, "language", limit=32), _str(raw, "topic", limit=32)),
-    "note": lambda raw: Note(
+    ChatAck.type: lambda raw: ChatAck(
+        _str(raw, "id", limit=64, pattern=_CHAT_ID), _opt_id(raw, "session_id")
+    ),
+    End.type: lambda raw: End(_opt_id(raw, "session_id")),
+    WrapUp.type: _wrap_up,
+    Transfer.type: lambda raw: Transfer(_str(raw, "language", limit=32), _str(raw, "topic", limit=32)),
+    Note.type: lambda raw: Note(
         _str(raw, "session_id", limit=64, pattern=_ID), _text(raw, "text", limit=NOTE_MAX_CHARS)
     ),
-    "leave": lambda raw: Leave(),
-    "stats": _stats,
+    Leave.type: lambda raw: Leave(),
+    Stats.type: _stats,
 }
 MESSAGE_TYPES = frozenset(_PARSERS)
 
 
 def parse(text: str | bytes) -> ClientMessage:
-    """One client frame as a typed message; ProtocolError (malformed_json, not_an_object, unknown_type,
-    bad_field, too_long) otherwise."""
+    """One client frame as a typed message; ProtocolError (malformed_json, too_deep, bad_text,
+    not_an_object, unknown_type, bad_field, too_long) otherwise."""
     try:
-        raw = json.loads(text)
-    except (ValueError, UnicodeDecodeError):
-        raise ProtocolError("malformed_json", "the message is not valid JSON") from None
+        raw = jsonedge.loads(text)
+    except jsonedge.EdgeError as exc:
+        raise ProtocolError(exc.code, str(exc)) from None
     if not isinstance(raw, dict):
         raise ProtocolError("not_an_object", "a message is a JSON object with a type")
     kind = raw.get("type")

@@ -6,7 +6,9 @@
   customer whose place or estimate changed gets `queue`.
 - Snapshots: every 2 s, local agents get `queue_snapshot` when it changed.
 - Presence: every `call_presence_interval_s` this process vouches for its call sockets and sweeps for
-  parties whose process died (peer told) or whose grace ran out (call ended by "system").
+  parties whose process died (peer told) or whose grace ran out (call ended by "system"). In the same
+  round it vouches for its waiting customers' and agents' sockets in the queue, so a customer whose
+  socket stays open keeps their place whether or not the page's pings get through.
 """
 
 from __future__ import annotations
@@ -61,6 +63,7 @@ class Pushes:
             Periodic("call-positions", POSITIONS_INTERVAL_S, self.push_positions),
             Periodic("call-snapshots", SNAPSHOT_INTERVAL_S, self.push_snapshots),
             Periodic("call-presence", interval, self.presence_round),
+            Periodic("queue-vouch", interval, self.vouch_queue),
         ]
         self._dirty = True
         self._snapshot_content: dict[str, object] | None = None
@@ -205,12 +208,23 @@ class Pushes:
             log.info("session %s: %s was taken for gone; still here", call.session_id, role.value)
             await service.publish(call.party(other(role)), Peer("rejoined", "live"))
         stale_s = STALE_AFTER * service.settings.call_presence_interval_s
-        swept = await presence.sweep(stale_s=stale_s, grace_s=service.settings.heartbeat_grace_s)
+        swept = await presence.sweep(
+            stale_s=stale_s, grace_s=service.settings.heartbeat_grace_s, outage_gap_s=stale_s
+        )
         for call, role in swept.gone:
             log.info("session %s: the %s's process went silent", call.session_id, role.value)
             await service.publish(call.party(other(role)), Peer("disconnected", "live"))
         for call, role in swept.expired:
             await self._expire(call, role)
+
+    async def vouch_queue(self) -> None:
+        """The queue hears from this process, not only from the pages' pings, that these sockets are open."""
+        hub = self.service.hub
+        tickets = [c.ticket.id for c in hub.connections(Role.CUSTOMER) if c.waiting and c.ticket]
+        agents = [c.account.username for c in hub.connections(Role.AGENT) if c.account and c.call is None]
+        for start in range(0, max(len(tickets), len(agents)), POSITIONS_BATCH):
+            end = start + POSITIONS_BATCH
+            await self.service.queue.vouch(tickets[start:end], agents[start:end])
 
     async def _expire(self, call: CallRef, role: Role) -> None:
         log.info("session %s: the %s did not come back in time; ending the call", call.session_id, role.value)

@@ -16,7 +16,7 @@ from signlink.queue.sweeper import Sweeper
 from signlink.redisio import connect, is_cluster, keyspace_for, parse_url
 from signlink.web import auth, check_api, keys, qa_api, routes, ws
 from signlink.web.health import Health
-from signlink.web.middleware import error_middleware, security_headers
+from signlink.web.middleware import add_security_headers, error_middleware, metrics_guard
 
 log = logging.getLogger(__name__)
 
@@ -67,7 +67,8 @@ async def _queue_ctx(app: web.Application) -> AsyncIterator[None]:
 
 def create_app(settings: Settings) -> web.Application:
     """Build the application. `settings.redis_url` must already point at a Redis."""
-    app = web.Application(middlewares=[error_middleware, security_headers], client_max_size=1024**2)
+    app = web.Application(middlewares=[error_middleware, metrics_guard], client_max_size=1024**2)
+    app.on_response_prepare.append(add_security_headers)
     app[keys.SETTINGS] = settings
     app[keys.TEMPLATES] = _templates()
     app[keys.HEALTH] = Health()

@@ -27,6 +27,7 @@ from signlink.accounts import Account, AccountStore, Passwords, Role, Session
 from signlink.accounts.models import USERNAME_RE, normalise_username
 from signlink.config import Settings
 from signlink.errors import Forbidden
+from signlink.redisio import is_cluster, keyspace_for
 from signlink.web import keys, redirects
 from signlink.web.render import render
 
@@ -122,8 +123,13 @@ def safe_next(value: str | None) -> str | None:
 
 
 def client_address(request: web.Request) -> str:
-    """The address login attempts are counted against; IPv6 by /64, what one subscriber usually holds."""
+    """The address limits count against (logins, tickets, ratings, checks): behind a trusted proxy the
+    last X-Forwarded-For hop it did not add; IPv6 by /64, what one subscriber usually holds."""
+    trusted = request.app[keys.SETTINGS].trusted_proxies
     remote = request.remote or "unknown"
+    if remote in trusted:
+        hops = [h.strip() for h in ",".join(request.headers.getall("X-Forwarded-For", [])).split(",")]
+        remote = next((hop for hop in reversed(hops) if hop and hop not in trusted), remote)
     try:
         address = ipaddress.ip_address(remote)
     except ValueError:
@@ -231,6 +237,7 @@ async def login(request: web.Request) -> web.Response:
         window_s=settings.login_window_s,
         per_user=settings.login_max_per_user,
         per_address=settings.login_max_per_address,
+        per_user_overall=settings.login_max_per_user_overall,
     )
     if retry_after:
         log.warning("login refused: too many attempts (address %s)", address)
@@ -314,7 +321,12 @@ def _login_form(
 
 
 async def _accounts_ctx(app: web.Application) -> AsyncIterator[None]:
-    app[keys.ACCOUNTS] = AccountStore(app[keys.REDIS], app[keys.SETTINGS].redis_prefix)
+    from signlink.web import limits  # it uses client_address from here
+
+    redis, settings = app[keys.REDIS], app[keys.SETTINGS]
+    space = keyspace_for(settings, cluster=is_cluster(redis))
+    app[keys.ACCOUNTS] = AccountStore(redis, space)
+    app[limits.LIMITS] = limits.RequestLimits(redis, space, settings)  # anonymous endpoints
     yield
 
 

@@ -23,7 +23,7 @@ from signlink.check.sender import MAX_REPORT_BYTES
 from signlink.check.service import CheckService
 from signlink.errors import BadRequest, NotFound
 from signlink.records.verdicts import VerdictStore
-from signlink.web import auth, keys
+from signlink.web import auth, keys, limits
 
 log = logging.getLogger(__name__)
 
@@ -83,18 +83,6 @@ async def _read_offer(request: web.Request, limit: int) -> str:
         raise BadRequest("the offer is not UTF-8 text", code="malformed_sdp") from exc
 
 
-def client_of(request: web.Request) -> str:
-    """The client's address; behind a trusted proxy, the last X-Forwarded-For hop it did not add."""
-    trusted = request.app[keys.SETTINGS].trusted_proxies
-    remote = request.remote or ""
-    if remote in trusted:
-        hops = [h.strip() for h in ",".join(request.headers.getall("X-Forwarded-For", [])).split(",")]
-        for hop in reversed([h for h in hops if h]):
-            if hop not in trusted:
-                return hop
-    return auth.client_address(request)
-
-
 def ice_links(servers: tuple[ice.IceServer, ...]) -> list[str]:
     """RFC 9725 section 4.6: one `Link: <url>; rel="ice-server"` per STUN/TURN URL, TURN with credentials."""
     links = []
@@ -110,12 +98,14 @@ def ice_links(servers: tuple[ice.IceServer, ...]) -> list[str]:
 
 async def create_check(request: web.Request) -> web.Response:
     """POST /api/checks: WHIP. An SDP offer in, 201 + Location + Link (ICE servers) + the SDP answer out."""
+    await limits.limit(request, "checks")  # per address and overall (web/limits.py)
     settings = request.app[keys.SETTINGS]
     watch = request.query.get("watch")
     if watch is not None and not _VERDICT_ID.fullmatch(watch):
         raise BadRequest("watch must be the verdict id of the customer's check", code="bad_field")
     offer = sdp.parse_offer(await _read_offer(request, settings.check_max_offer_bytes))
-    session, answer = await request.app[keys.CHECKS].start(offer, client=client_of(request), watch=watch)
+    client = auth.client_address(request)
+    session, answer = await request.app[keys.CHECKS].start(offer, client=client, watch=watch)
     await request.app[keys.CHECK_RELAY].claim(session)  # any process can now reach it
     location = f"{CHECKS_PATH}/{session.id}"
     response = web.Response(

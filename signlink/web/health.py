@@ -1,11 +1,17 @@
-"""/healthz: is this process able to serve? Redis down means "degraded", not dead."""
+"""/healthz: is this process able to serve? Redis down means "degraded", not dead.
+
+Redis answering a PING is not enough after a restart: the connections that listen (the bus, login
+revocations, the queue event feed) come back a little later, and until they do a message for a socket
+here reaches nobody. Each registers a readiness check (`watch`); 200 only when all of them hold.
+"""
 
 from __future__ import annotations
 
 import asyncio
 import logging
 import time
-from dataclasses import dataclass
+from collections.abc import Callable
+from dataclasses import dataclass, field
 
 from aiohttp import web
 from redis.asyncio import Redis
@@ -21,6 +27,17 @@ class Health:
     redis_ok: bool = True
     redis_error: str = ""
     checked_at: float = 0.0
+    listeners: dict[str, Callable[[], bool]] = field(default_factory=dict)
+
+    def watch(self, name: str, ready: Callable[[], bool]) -> None:
+        """Count `ready()` in /healthz (a listening connection of this process)."""
+        self.listeners[name] = ready
+
+    def unwatch(self, name: str) -> None:
+        self.listeners.pop(name, None)
+
+    def listening(self) -> dict[str, bool]:
+        return {name: ready() for name, ready in self.listeners.items()}
 
     async def probe(self, redis: Redis) -> None:
         try:
@@ -39,7 +56,9 @@ class Health:
 async def healthz(request: web.Request) -> web.Response:
     health = request.app[keys.HEALTH]
     await health.probe(request.app[keys.REDIS])
-    body: dict[str, object] = {"status": "ok" if health.redis_ok else "degraded", "redis": health.redis_ok}
+    listening = health.listening()
+    ok = health.redis_ok and all(listening.values())
+    body: dict[str, object] = {"status": "ok" if ok else "degraded", "redis": health.redis_ok, **listening}
     if not health.redis_ok:
         body["redis_error"] = health.redis_error
-    return web.json_response(body, status=200 if health.redis_ok else 503)
+    return web.json_response(body, status=200 if ok else 503)

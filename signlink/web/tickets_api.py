@@ -6,25 +6,27 @@ here and in the WebSocket hello. docs/protocol.md ("Customer API") has every sta
 
 from __future__ import annotations
 
-import json
+import logging
 import re
-import secrets
 from typing import Any
 
 from aiohttp import web
 
+from signlink import ids, jsonedge
 from signlink.check.outcome import NO_VERDICT
 from signlink.errors import BadRequest, Conflict, NotFound
 from signlink.queue.errors import AlreadyQueued, NotServed
 from signlink.queue.models import JoinRequest, TicketState
-from signlink.web import keys
+from signlink.web import keys, limits
 
 CUSTOMER_CLASSES = ("normal", "callback")  # "emergency" is set by staff, never chosen by a customer
 COMMENT_MAX_CHARS = 500
 MAX_BODY_BYTES = 8 * 1024
 WS_URL = "/ws"
-_TOKEN = re.compile(r"[A-Za-z0-9_-]{16,128}")
+_TOKEN = ids.TOKEN
+_CONTROL = re.compile(r"[\x00-\x08\x0b\x0c\x0e-\x1f\x7f]")  # newlines are fine in a comment
 _NO_STORE = {"Cache-Control": "no-store"}
+log = logging.getLogger(__name__)
 
 
 async def _body(request: web.Request) -> dict[str, Any]:
@@ -34,9 +36,9 @@ async def _body(request: web.Request) -> dict[str, Any]:
     if len(raw) > MAX_BODY_BYTES:
         raise BadRequest("the request body is too large", status=413, code="too_large")
     try:
-        body = json.loads(raw)
-    except (ValueError, UnicodeDecodeError):
-        raise BadRequest("the body must be JSON", code="malformed_json") from None
+        body = jsonedge.loads(raw)
+    except jsonedge.EdgeError as exc:
+        raise BadRequest(str(exc), code=exc.code) from None
     if not isinstance(body, dict):
         raise BadRequest("the body must be a JSON object", code="malformed_json")
     return body
@@ -80,6 +82,7 @@ async def service_info(request: web.Request) -> web.Response:
 
 async def create_ticket(request: web.Request) -> web.Response:
     """POST /api/tickets: join the queue. A page that still has a token sends it as a Bearer header."""
+    await limits.limit(request, "tickets")
     body = await _body(request)
     language = _field(body, "language", required=True)
     topic = _field(body, "topic", required=True)
@@ -90,11 +93,13 @@ async def create_ticket(request: web.Request) -> web.Response:
     if verdict_id == NO_VERDICT:  # what the check page passes on when the check was skipped
         verdict_id = None
     if verdict_id is not None:
+        if not ids.ID.fullmatch(verdict_id):
+            raise BadRequest("verdict_id has the wrong format", code="bad_field")
         try:
             await request.app[keys.VERDICTS].get(verdict_id)
         except NotFound:
             raise BadRequest("verdict_id is unknown or expired", code="bad_field") from None
-    token = bearer_token(request) or secrets.token_urlsafe(32)
+    token = await _token_for_join(request)
     assert language is not None and topic is not None
     join = JoinRequest(
         customer_token=token,
@@ -131,6 +136,20 @@ async def create_ticket(request: web.Request) -> web.Response:
     return web.json_response(out, status=201, headers=_NO_STORE)
 
 
+async def _token_for_join(request: web.Request) -> str:
+    """Tokens are made here only. A page's Bearer token is kept only if this server made it (it names
+    a ticket, so the queue can tell a resume from a second join); any other is ignored."""
+    sent = bearer_token(request)
+    if sent is not None:
+        try:
+            await request.app[keys.QUEUE].ticket_by_token(sent)
+        except NotFound:
+            log.info("a join sent a token this server never made: a new one is minted")
+        else:
+            return sent
+    return ids.mint_token()
+
+
 async def leave_ticket(request: web.Request) -> web.Response:
     """DELETE /api/tickets/current (Authorization: Bearer <token>): leave the queue."""
     token = bearer_token(request)
@@ -146,12 +165,15 @@ async def leave_ticket(request: web.Request) -> web.Response:
 
 async def create_rating(request: web.Request) -> web.Response:
     """POST /api/ratings {token, score 1-5, comment?}: after the call, stored with its session."""
+    await limits.limit(request, "ratings")
     body = await _body(request)
     token = _field(body, "token", required=True)
     score = body.get("score")
     if not isinstance(score, int) or isinstance(score, bool) or not 1 <= score <= 5:
         raise BadRequest("score must be a whole number from 1 to 5", code="bad_field")
     comment = (_field(body, "comment") or "").strip()
+    if _CONTROL.search(comment):
+        raise BadRequest("comment contains control characters", code="bad_field")
     if len(comment) > COMMENT_MAX_CHARS:
         raise BadRequest(
             f"comment is longer than {COMMENT_MAX_CHARS} characters", status=413, code="too_long"

@@ -13,6 +13,7 @@ from collections.abc import AsyncIterator
 
 from aiohttp import WSMsgType, web
 
+from signlink.accounts.revocations import RevocationFeed
 from signlink.deadline import bounded
 from signlink.errors import Forbidden, SignlinkError
 from signlink.records.quality import QualitySample, Side
@@ -21,30 +22,17 @@ from signlink.records.store import RecordStore
 from signlink.signaling import protocol as p
 from signlink.signaling.calls import CallService
 from signlink.signaling.connection import Connection
+from signlink.signaling.feed import Periodic
 from signlink.signaling.outgoing import Error
 from signlink.signaling.pushes import Pushes
 from signlink.web import keys
 from signlink.web.auth import AUTH, check_origin
+from signlink.web.logins import EXPIRY_CHECK_S, LoginWatch
 
 log = logging.getLogger(__name__)
 
+REVOCATIONS = web.AppKey("revocations", RevocationFeed)
 SERVER_PING_S = 20.0  # aiohttp's protocol-level ping; a client that stops answering is closed
-_TYPE_NAMES = {
-    p.Hello: "hello",
-    p.Ping: "ping",
-    p.SetStatus: "status",
-    p.Accept: "accept",
-    p.Decline: "decline",
-    p.Signal: "signal",
-    p.Chat: "chat",
-    p.ChatAck: "chat_ack",
-    p.End: "end",
-    p.WrapUp: "wrap_up",
-    p.Transfer: "transfer",
-    p.Note: "note",
-    p.Leave: "leave",
-    p.Stats: "stats",
-}
 
 
 async def calls_ctx(app: web.Application) -> AsyncIterator[None]:
@@ -61,11 +49,25 @@ async def calls_ctx(app: web.Application) -> AsyncIterator[None]:
         latest=app.get(keys.LATEST_CHECKS),
     )
     pushes = Pushes(service)
+    watch = LoginWatch(service, app[keys.ACCOUNTS])
+    revocations = RevocationFeed(app[keys.REDIS], app[keys.ACCOUNTS].revoked_channel, watch.on_revoked)
+    logins = Periodic("staff-logins", EXPIRY_CHECK_S, watch.tick)
     await service.hub.start()
     await pushes.start()
+    await revocations.start()
+    logins.start()
     app[keys.SESSIONS] = records
     app[keys.CALLS] = service
+    app[REVOCATIONS] = revocations
+    health = app[keys.HEALTH]
+    health.watch("bus", lambda: service.hub.bus.listening)
+    health.watch("revocations", revocations.ready.is_set)
+    health.watch("queue_events", lambda: pushes.feed.reading)
     yield
+    for name in ("bus", "revocations", "queue_events"):
+        health.unwatch(name)
+    await bounded("stop the login watch", logins.stop())
+    await bounded("stop the revocation feed", revocations.stop())
     await bounded("stop the pushes", pushes.stop())
     going_away = service.hub.close_all(p.CloseCode.GOING_AWAY, "server shutting down")
     await bounded("close the call sockets", going_away)
@@ -82,7 +84,8 @@ async def close_calls_on_shutdown(app: web.Application) -> None:
 async def websocket(request: web.Request) -> web.WebSocketResponse:
     settings = request.app[keys.SETTINGS]
     service = request.app[keys.CALLS]
-    ws = web.WebSocketResponse(heartbeat=SERVER_PING_S, max_msg_size=settings.ws_max_message_bytes)
+    # aiohttp refuses a frame of exactly max_msg_size: + 1 makes the documented maximum inclusive.
+    ws = web.WebSocketResponse(heartbeat=SERVER_PING_S, max_msg_size=settings.ws_max_message_bytes + 1)
     await ws.prepare(request)
     conn = service.open(ws)
     try:
@@ -125,7 +128,10 @@ async def _hello(request: web.Request, service: CallService, conn: Connection) -
             except Forbidden as exc:
                 raise p.ProtocolError("forbidden", str(exc), close=p.CloseCode.FORBIDDEN) from None
         await service.hello(conn, hello, auth.account if auth else None, auth.session.id if auth else "")
+        if auth is not None:
+            conn.staff_expires_at = auth.session.expires_at
     except p.ProtocolError as exc:
+        log.info("%r: hello refused (%s): %s", conn, exc.code, exc)
         if exc.close is None:
             exc.close = p.CloseCode.BAD_HELLO
         await _refuse(conn, exc)
@@ -166,7 +172,7 @@ async def _one(service: CallService, conn: Connection, text: str, records: Recor
     ref = None
     try:
         message = p.parse(text)
-        ref = _TYPE_NAMES[type(message)]
+        ref = message.type
         if not p.allowed(conn.role, message):
             raise p.ProtocolError("not_allowed", f"a {conn.role.value} cannot send {ref}")
         if isinstance(message, p.Stats):
@@ -174,6 +180,8 @@ async def _one(service: CallService, conn: Connection, text: str, records: Recor
         else:
             await service.handle(conn, message)
     except p.ProtocolError as exc:
+        # A client's bad input: one line with the reason, never a traceback.
+        log.info("%r: refused %s (%s): %s", conn, exc.ref or ref or "a message", exc.code, exc)
         conn.send(Error(exc.code, str(exc), exc.ref or ref))
         if exc.close is not None:
             await conn.close(exc.close, exc.code)

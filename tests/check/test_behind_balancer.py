@@ -67,6 +67,7 @@ def balanced(settings: Settings, tmp_path: Path) -> Iterator[Balanced]:
     child = settings.replace(
         check_ice_addresses=("127.0.0.1",),  # the children gather on loopback, as in-process tests do
         check_max_per_address=AT_ONCE * 2,  # every check comes from this one test client
+        limit_checks_per_address=CHECKS * 2,  # (and so does every POST per minute)
         check_timeout_s=20.0,
     )
     children = [SignlinkProcess(child, tmp_path / f"signlink-{i}.log") for i in range(2)]

@@ -252,21 +252,19 @@ async def test_shutting_a_process_down_closes_its_sockets_1001_and_the_call_is_h
     assert (await agent_ws.expect("peer", state="rejoined"))["pc"] == "live"
 
 
-async def test_pings_are_the_heartbeats_of_waiting_customers_and_of_agents(kit: CallKit) -> None:
+async def test_open_sockets_keep_their_place_without_pings_and_closed_ones_are_given_up(kit: CallKit) -> None:
+    # The server vouches for the sockets it holds (issue 11): pings are no longer the only heartbeat.
     app = await kit.app(heartbeat_grace_s=1.0, sweep_interval_s=0.1)
     _agent, agent_ws, _ = await kit.agent(app, ready=False)
-    silent, silent_ws, _ = await kit.connected_customer(app)
-    lively, lively_ws, welcome = await kit.connected_customer(app)
+    gone, gone_ws, _ = await kit.connected_customer(app)
+    silent, silent_ws, welcome = await kit.connected_customer(app)
     assert welcome["state"]["position"] == 2
-    left = asyncio.create_task(silent_ws.expect("left", within=10))
-    while not left.done():  # the lively customer and the agent ping, as the pages do every 10 s
-        await lively_ws.ping()
-        await agent_ws.ping()
-        await asyncio.sleep(0.2)
-    assert (await left)["reason"] == "timeout"
-    queue = app.app[keys.QUEUE]
-    assert (await queue.get_ticket(silent.ticket_id)).state is TicketState.ABANDONED
-    assert (await queue.get_ticket(lively.ticket_id)).state is TicketState.WAITING
-    assert (await queue.get_agent("ana")).status is AgentStatus.AWAY  # still online
-    update = await lively_ws.expect("queue", position=1)  # the silent one was ahead
+    await gone_ws.ws.close()  # a closed tab: nobody holds its socket any more
+    update = await silent_ws.expect("queue", position=1, within=10)  # the closed one was ahead
     assert update["waiting_ahead"] == 0
+    await asyncio.sleep(1.5)  # past the grace again, and nobody pinged
+    queue = app.app[keys.QUEUE]
+    assert (await queue.get_ticket(gone.ticket_id)).state is TicketState.ABANDONED
+    assert (await queue.get_ticket(silent.ticket_id)).state is TicketState.WAITING
+    assert (await queue.get_agent("ana")).status is AgentStatus.AWAY  # still online, never pinged
+    assert not [m for m in silent_ws.seen + agent_ws.seen if m["type"] == "left"]

@@ -219,3 +219,22 @@ async def test_a_staff_cookie_in_the_same_browser_does_not_block_customer_calls(
     assert foreign.status == 403
     # Staff endpoints still need the token: logging out without it is refused.
     assert (await app.post("/logout")).status == 403
+
+
+async def test_a_token_the_server_never_made_is_never_adopted(
+    app: App, redis: Redis, settings: Settings
+) -> None:
+    await agent_online(app, redis, settings)
+    chosen = "a" * 43  # weak, known to an attacker
+    response = await app.post(
+        "/api/tickets",
+        json={"language": "ASL", "topic": "phone"},
+        headers={"Authorization": f"Bearer {chosen}"},
+    )
+    body = await response.json()
+    assert response.status == 201
+    assert body["token"] != chosen and TOKEN_RE.fullmatch(body["token"])
+    # The chosen token names nothing: it cannot take over the place.
+    gone = await app.delete("/api/tickets/current", headers={"Authorization": f"Bearer {chosen}"})
+    assert gone.status == 404
+    assert (await app.app[keys.QUEUE].get_ticket(body["ticket_id"])).state is TicketState.WAITING

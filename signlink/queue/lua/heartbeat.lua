@@ -3,7 +3,7 @@
 local ticket = load(K.tickets, ARGV[3])
 if not ticket then return fail('not_found', 'no ticket ' .. ARGV[3]) end
 if ticket.state == 'waiting' or ticket.state == 'offered' then
-  local seen = tonumber(redis.call('ZSCORE', K.ticket_seen, ticket.id))
+  local seen = seen_at(K.ticket_seen, ticket.id)
   if seen and NOW - seen > GRACE then
     abandon(ticket, 'timeout')
     return fail('closed', 'ticket ' .. ticket.id .. ' was given up after ' .. GRACE .. ' s without a heartbeat',

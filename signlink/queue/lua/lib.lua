@@ -404,3 +404,16 @@ local function end_call(ticket, by)
   save(K.agents, agent)
   return agent
 end
+
+-- outages -------------------------------------------------------------------------------------------
+-- While Redis is away (or stopped) no process can vouch for the sockets it holds. The sweeper notices
+-- the gap (no sweep for longer than it allows) and sets a floor: nobody counts as silent from before
+-- it, so grace runs from when a customer could last be seen, not from the last successful write.
+
+local function seen_floor() return tonumber(redis.call('HGET', K.seq, 'seen_floor')) or 0 end
+
+local function seen_at(key, id)
+  local seen = tonumber(redis.call('ZSCORE', key, id))
+  if seen then return math.max(seen, seen_floor()) end
+  return nil
+end

@@ -1,7 +1,16 @@
--- sweep: ARGV 3 batch size. Whatever is due, whoever made it: offers past their deadline expire,
--- customers silent past the grace are abandoned, silent agents are logged out, agents whose retry
--- pause is over are routed, finished tickets past their keep time are purged.
+-- sweep: ARGV 3 batch size, 4 outage gap in s ('' = none: tests that set the clock). Whatever is due,
+-- whoever made it: offers past their deadline expire, customers silent past the grace are abandoned,
+-- silent agents are logged out, agents whose retry pause is over are routed, finished tickets past
+-- their keep time are purged.
 local limit = tonumber(ARGV[3])
+local gap = tonumber(ARGV[4] or '')
+if gap then
+  local last = tonumber(redis.call('HGET', K.seq, 'swept_at'))
+  redis.call('HSET', K.seq, 'swept_at', string.format('%.17g', NOW))
+  if last and NOW - last > gap then redis.call('HSET', K.seq, 'seen_floor', string.format('%.17g', NOW)) end
+end
+-- Within the grace after an outage nobody is silent yet: their processes are vouching again.
+local quiet = NOW - seen_floor() < GRACE
 local res = {expired_offers = 0, abandoned = 0, agents_logged_out = 0, retried_agents = 0, purged = 0,
   more = false}
 local function due(key, max, exclusive)
@@ -17,7 +26,7 @@ for _, id in ipairs(due(K.offer_due, NOW, false)) do
   res.expired_offers = res.expired_offers + 1
 end
 
-for _, id in ipairs(due(K.ticket_seen, NOW - GRACE, true)) do
+for _, id in ipairs(quiet and {} or due(K.ticket_seen, NOW - GRACE, true)) do
   local ticket = load(K.tickets, id)
   if ticket and (ticket.state == 'waiting' or ticket.state == 'offered') then
     abandon(ticket, 'timeout')
@@ -27,7 +36,7 @@ for _, id in ipairs(due(K.ticket_seen, NOW - GRACE, true)) do
   end
 end
 
-for _, id in ipairs(due(K.agent_seen, NOW - GRACE, true)) do
+for _, id in ipairs(quiet and {} or due(K.agent_seen, NOW - GRACE, true)) do
   local agent = load(K.agents, id)
   if agent and agent.status ~= 'offline' and agent.status ~= 'in_call' then
     leave_work(agent, 'offline', 'heartbeat')
