@@ -35,13 +35,6 @@ MAY_USE: dict[str, set[str]] = {
 for _leaf in SHARED:
     MAY_USE.setdefault(_leaf, {"config", "errors"} - {_leaf})
 
-# Breaches the code still has, each to be removed (never added to): the call service reaches the
-# account store and the records directly instead of through Protocols the app factory hands in.
-KNOWN_BREACHES = {
-    ("signaling", "accounts"),
-    ("signaling", "records"),
-}
-
 
 def room_of(path: Path) -> str:
     parts = path.relative_to(PACKAGE).parts
@@ -82,16 +75,10 @@ def breaches() -> set[tuple[str, str, str]]:
 
 
 def test_every_import_obeys_the_table() -> None:
-    new = {b for b in breaches() if (b[0], b[1]) not in KNOWN_BREACHES}
-    assert not new, "imports that break the who-may-know-whom table:\n" + "\n".join(
-        f"  {path}: {room} -> {used}" for room, used, path in sorted(new)
+    found = breaches()
+    assert not found, "imports that break the who-may-know-whom table:\n" + "\n".join(
+        f"  {path}: {room} -> {used}" for room, used, path in sorted(found)
     )
-
-
-def test_known_breaches_are_still_real() -> None:
-    # A breach fixed is taken off the list, so it cannot come back unnoticed.
-    still = {(room, used) for room, used, _ in breaches()}
-    assert still >= KNOWN_BREACHES, f"fixed, take them off KNOWN_BREACHES: {KNOWN_BREACHES - still}"
 
 
 def test_the_checker_sees_a_breach(tmp_path: Path) -> None:

@@ -178,6 +178,14 @@ class AccountStore:
             await pipe.execute()
         return session
 
+    async def login_alive(self, session_id: str, username: str) -> bool:
+        """The login still stands for `username`: not logged out, expired, or the account disabled."""
+        session = await self.session(session_id)
+        if session is None or session.username != username:
+            return False
+        account = await self.get(username)
+        return account is not None and not account.disabled
+
     async def session(self, session_id: str) -> Session | None:
         """The live session with this id, or None (unknown, expired or logged out)."""
         if not session_id or len(session_id) > 128:

@@ -15,16 +15,12 @@ import time
 from aiohttp import web
 from redis.asyncio import Redis
 
-from signlink.accounts import Account, AccountStore
-from signlink.accounts import Role as StaffRole
 from signlink.config import Settings
 from signlink.errors import BackendUnavailable, NotFound
 from signlink.ice import ice_servers
 from signlink.queue.errors import Closed
 from signlink.queue.models import Agent, AgentStatus, EndedBy, Ticket, TicketState
 from signlink.queue.store import QueueStore
-from signlink.records.sessions import SessionRecords
-from signlink.records.verdicts import VerdictStore
 from signlink.signaling import offers
 from signlink.signaling import protocol as p
 from signlink.signaling.bus import CallStarted, Relay
@@ -51,6 +47,7 @@ from signlink.signaling.outgoing import (
     Snapshot,
     encode,
 )
+from signlink.signaling.ports import CallLog, Logins, StaffMember, Verdicts
 from signlink.signaling.presence import CallRef, Presence, agent_party, customer_party
 from signlink.signaling.ratelimit import TokenBucket
 
@@ -68,9 +65,9 @@ class CallService:
         *,
         redis: Redis,
         queue: QueueStore,
-        verdicts: VerdictStore,
-        records: SessionRecords,
-        accounts: AccountStore,
+        verdicts: Verdicts,
+        records: CallLog,
+        accounts: Logins,
         latest: offers.LatestChecks | None = None,
     ) -> None:
         self.settings = settings
@@ -95,7 +92,7 @@ class CallService:
     # -- hello ---------------------------------------------------------------------------------------
 
     async def hello(
-        self, conn: Connection, hello: p.Hello, account: Account | None, staff_session: str
+        self, conn: Connection, hello: p.Hello, account: StaffMember | None, staff_session: str
     ) -> None:
         """Identify the connection and send its welcome; ProtocolError (with a close code) if it may not."""
         conn.pc = hello.pc
@@ -105,7 +102,7 @@ class CallService:
         else:
             if account is None:
                 raise p.ProtocolError("unauthenticated", "log in first", close=p.CloseCode.UNAUTHENTICATED)
-            if account.role is not StaffRole.AGENT:
+            if account.role != "agent":
                 raise p.ProtocolError("forbidden", "an agent account is needed", close=p.CloseCode.FORBIDDEN)
             conn.account = account
             conn.staff_session = staff_session
@@ -147,7 +144,7 @@ class CallService:
             return CustomerWelcome(ticket.id, "in_call", session=session)
         return CustomerWelcome(ticket.id, ticket.state.value)
 
-    async def _hello_agent(self, conn: Connection, account: Account) -> None:
+    async def _hello_agent(self, conn: Connection, account: StaffMember) -> None:
         conn.role = p.Role.AGENT
         if not await self.hub.claim(conn, agent_party(account.username)):
             return
@@ -261,11 +258,9 @@ class CallService:
         elif conn.role is p.Role.AGENT and conn.account is not None:
             await self._agent_alive(conn, conn.account)
 
-    async def _agent_alive(self, conn: Connection, account: Account) -> None:
+    async def _agent_alive(self, conn: Connection, account: StaffMember) -> None:
         # The login may have ended since the hello (logout elsewhere, disabled, expired).
-        session = await self.accounts.session(conn.staff_session)
-        current = await self.accounts.get(account.username) if session else None
-        if current is None or current.disabled:
+        if not await self.accounts.login_alive(conn.staff_session, account.username):
             raise p.ProtocolError(
                 "unauthenticated", "your login has ended", close=p.CloseCode.UNAUTHENTICATED
             )

@@ -19,10 +19,10 @@ from dataclasses import dataclass
 
 from aiohttp import web
 
-from signlink.accounts import Account
 from signlink.deadline import stop_task
 from signlink.queue.models import Ticket
 from signlink.signaling.outgoing import ServerMessage, encode
+from signlink.signaling.ports import StaffMember
 from signlink.signaling.presence import CallRef
 from signlink.signaling.protocol import CloseCode, PcState, Role
 from signlink.signaling.ratelimit import TokenBucket
@@ -60,7 +60,7 @@ class Connection:
         self.waiting = False  # in the queue: gets position updates
         self.queue_seen: QueueSeen | None = None
         # agent
-        self.account: Account | None = None
+        self.account: StaffMember | None = None
         self.staff_session = ""  # the login's session id (secret: never logged)
         self.staff_expires_at = math.inf  # when that login ends by itself (time.time())
         self.agent_status: str | None = None

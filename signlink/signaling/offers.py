@@ -8,8 +8,8 @@ from typing import Protocol
 
 from signlink.errors import NotFound
 from signlink.queue.models import Offer, Ticket
-from signlink.records.verdicts import VerdictRecord, VerdictStore
 from signlink.signaling.outgoing import CheckSummary, FailingCriterion, OfferInfo, TicketInfo
+from signlink.signaling.ports import CheckRecord, Verdicts
 
 log = logging.getLogger(__name__)
 
@@ -80,7 +80,7 @@ def ticket_info(ticket: Ticket, now: float) -> TicketInfo:
     )
 
 
-def check_summary(record: VerdictRecord) -> CheckSummary:
+def check_summary(record: CheckRecord) -> CheckSummary:
     failing = tuple(
         _failing(name, result.status)
         for name, result in record.criteria.items()
@@ -94,7 +94,7 @@ def check_summary(record: VerdictRecord) -> CheckSummary:
     )
 
 
-async def load_check(verdicts: VerdictStore, verdict_id: str | None) -> CheckSummary | None:
+async def load_check(verdicts: Verdicts, verdict_id: str | None) -> CheckSummary | None:
     """None when the customer skipped the check or its verdict has expired."""
     if not verdict_id:
         return None
@@ -106,7 +106,7 @@ async def load_check(verdicts: VerdictStore, verdict_id: str | None) -> CheckSum
 
 
 async def offer_info(
-    offer: Offer, ticket: Ticket, verdicts: VerdictStore, now: float, latest: LatestChecks | None = None
+    offer: Offer, ticket: Ticket, verdicts: Verdicts, now: float, latest: LatestChecks | None = None
 ) -> OfferInfo:
     check = await load_check(verdicts, ticket.verdict_id)
     if check is not None and latest is not None:
