@@ -157,9 +157,9 @@ def motion(before: NDArray[np.float32], after: NDArray[np.float32], boxes: Seque
     """
     if before.shape != after.shape:
         return math.inf  # the picture size changed: that is a live camera
-    change = np.abs(after - before)
-    regions = crops_f(change, boxes)
-    pixels = np.concatenate([region.ravel() for region in regions])
+    # Only the regions are differenced: the rest of the picture is not looked at.
+    pairs = zip(crops_f(before, boxes), crops_f(after, boxes), strict=True)
+    pixels = np.concatenate([np.abs(a - b).ravel() for b, a in pairs])
     return float(np.percentile(pixels, MOTION_PERCENTILE)) if pixels.size else 0.0
 
 
@@ -188,16 +188,27 @@ def blockiness(grey: GreyImage, boxes: Sequence[Box]) -> float | None:
         c1, r1 = round(box[2] * width), round(box[3] * height)
         if c1 - c0 < MIN_BLOCKS * BLOCK or r1 - r0 < MIN_BLOCKS * BLOCK:
             continue  # too few blocks to tell a grid from chance
-        region = grey[r0:r1, c0:c1].astype(np.float32)
-        dx = np.abs(np.diff(region, axis=1))
-        dy = np.abs(np.diff(region, axis=0))
-        on_x = np.arange(dx.shape[1]) % BLOCK == BLOCK - 1
-        on_y = np.arange(dy.shape[0]) % BLOCK == BLOCK - 1
-        across += float(dx[:, on_x].mean() + dy[on_y, :].mean())
-        inside += float(dx[:, ~on_x].mean() + dy[~on_y, :].mean())
+        region = grey[r0:r1, c0:c1]
+        # Exact integer sums per column (row) of the absolute steps; the grid lines are every 8th.
+        columns = cv2.absdiff(region[:, 1:], region[:, :-1]).sum(axis=0, dtype=np.int64)
+        rows = cv2.absdiff(region[1:, :], region[:-1, :]).sum(axis=1, dtype=np.int64)
+        high, wide = region.shape
+        across += _grid_mean(columns, high) + _grid_mean(rows, wide)
+        inside += _off_grid_mean(columns, high) + _off_grid_mean(rows, wide)
     if inside < 0.5:  # flat: nothing to tell blocks by
         return None
     return across / inside
+
+
+def _grid_mean(sums: NDArray[np.int64], length: int) -> float:
+    """Mean step across the block grid, from the steps summed along each line."""
+    on = sums[BLOCK - 1 :: BLOCK]
+    return float(on.sum()) / (on.size * length)
+
+
+def _off_grid_mean(sums: NDArray[np.int64], length: int) -> float:
+    on = sums[BLOCK - 1 :: BLOCK]
+    return float(sums.sum() - on.sum()) / ((sums.size - on.size) * length)
 
 
 def landmark_shift(

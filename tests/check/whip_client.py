@@ -34,10 +34,11 @@ VIDEO_CLOCK = fractions.Fraction(1, 90000)
 
 @dataclass(frozen=True)
 class EncodedClip:
-    packets: tuple[tuple[bytes, float], ...]  # (VP8 frame, seconds from the clip's start)
+    packets: tuple[tuple[bytes, float], ...]  # (encoded frame, seconds from the clip's start)
     duration_s: float
     width: int
     height: int
+    codec: str = "VP8"  # or "H264" (Annex B), as RTP carries it
 
     @property
     def fps(self) -> float:
@@ -201,12 +202,13 @@ class Publication:
 
 
 def peer_with(track: MediaStreamTrack | None, *, audio: bool = False) -> RTCPeerConnection:
-    """A publishing peer: video send-only, VP8 (the codec of the pre-encoded packets)."""
+    """A publishing peer: video send-only, in the codec of the pre-encoded packets (VP8 unless said)."""
     pc = RTCPeerConnection(RTCConfiguration(iceServers=[]))
     if track is not None:
         transceiver = pc.addTransceiver(track, direction="sendonly")
-        vp8 = [c for c in RTCRtpSender.getCapabilities("video").codecs if c.mimeType == "video/VP8"]
-        transceiver.setCodecPreferences(vp8)
+        mime = f"video/{track.clip.codec if isinstance(track, ClipTrack) else 'VP8'}"
+        codecs = [c for c in RTCRtpSender.getCapabilities("video").codecs if c.mimeType == mime]
+        transceiver.setCodecPreferences(codecs)
     if audio:
         pc.addTransceiver("audio", direction="sendonly")
     return pc
