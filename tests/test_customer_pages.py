@@ -148,7 +148,13 @@ async def test_journey_scripts_and_styles_are_served(
         "/static/js/signal.js",
         "/static/js/call.js",
         "/static/js/journey.js",
-        "/static/css/call.css",
+        "/static/css/tokens.css",
+        "/static/css/customer.css",
+        "/static/css/start.css",
+        "/static/css/wait.css",
+        "/static/css/call-view.css",
+        "/static/css/customer-call.css",
+        "/static/css/rate.css",
         "/static/img/call-icons.svg",
     ):
         response = await client.get(path)
