@@ -321,6 +321,15 @@ class ChatAck(ServerMessage):
 
 
 @dataclass(frozen=True)
+class TypingRelay(ServerMessage):
+    type: ClassVar[str] = "typing"
+    active: bool
+
+    def fields(self) -> dict[str, Any]:
+        return {"active": self.active}
+
+
+@dataclass(frozen=True)
 class ChatFailed(ServerMessage):
     type: ClassVar[str] = "chat_failed"
     id: str

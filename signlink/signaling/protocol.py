@@ -166,6 +166,14 @@ class ChatAck:
 
 
 @dataclass(frozen=True)
+class Typing:
+    """The sender is (or stopped) writing a chat message: relayed to the peer, never stored."""
+
+    active: bool
+    session_id: str | None = None
+
+
+@dataclass(frozen=True)
 class End:
     session_id: str | None = None
 
@@ -219,6 +227,7 @@ ClientMessage = (
     | Signal
     | Chat
     | ChatAck
+    | Typing
     | End
     | WrapUp
     | Transfer
@@ -263,6 +272,13 @@ def _text(raw: dict[str, Any], name: str, *, limit: int, required: bool = True) 
     value = _str(raw, name, limit=limit)
     if _CONTROL.search(value):
         raise _bad(f"{name} contains control characters")
+    return value
+
+
+def _bool(raw: dict[str, Any], name: str) -> bool:
+    value = raw.get(name)
+    if not isinstance(value, bool):
+        raise _bad(f"{name} must be true or false")
     return value
 
 
@@ -368,6 +384,7 @@ _PARSERS: dict[str, Any] = {
         _opt_id(raw, "session_id"),
     ),
     "chat_ack": lambda raw: ChatAck(_str(raw, "id", limit=64, pattern=_CHAT_ID), _opt_id(raw, "session_id")),
+    "typing": lambda raw: Typing(_bool(raw, "active"), _opt_id(raw, "session_id")),
     "end": lambda raw: End(_opt_id(raw, "session_id")),
     "wrap_up": _wrap_up,
     "transfer": lambda raw: Transfer(_str(raw, "language", limit=32), _str(raw, "topic", limit=32)),

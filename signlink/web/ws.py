@@ -37,6 +37,7 @@ _TYPE_NAMES = {
     p.Signal: "signal",
     p.Chat: "chat",
     p.ChatAck: "chat_ack",
+    p.Typing: "typing",
     p.End: "end",
     p.WrapUp: "wrap_up",
     p.Transfer: "transfer",

@@ -161,7 +161,7 @@ def test_roles_may_send_only_their_own_messages() -> None:
 
 def test_every_message_type_has_a_parser() -> None:
     names = {"hello", "ping", "status", "accept", "decline", "signal", "chat", "chat_ack", "end"}
-    assert names | {"wrap_up", "transfer", "note", "leave", "stats"} == p.MESSAGE_TYPES
+    assert names | {"wrap_up", "transfer", "note", "leave", "stats", "typing"} == p.MESSAGE_TYPES
 
 
 def test_server_messages_encode_to_compact_json_with_their_type() -> None:
