@@ -154,6 +154,7 @@ async def test_journey_scripts_and_styles_are_served(
         "/static/css/wait.css",
         "/static/css/call-view.css",
         "/static/css/customer-call.css",
+        "/static/css/customer-chat.css",
         "/static/css/rate.css",
         "/static/img/call-icons.svg",
     ):

@@ -10,6 +10,9 @@ import { clock, duration, languageName, priorityName, setText, timeOfDay, topicN
 import { QueueView } from "./agent-queue.js";
 import { AgentCall } from "./agent-call.js";
 import { startCallStats } from "./call-stats.js";
+import { startQualityHint } from "./call-quality.js";
+import { TypingLine, TypingSender } from "./typing.js";
+import { setupVideoTools } from "./video-tools.js";
 import { SignalClient } from "./signal.js";
 
 const $ = (id) => document.getElementById(id);
@@ -64,6 +67,10 @@ const call = new AgentCall({
   onChange: () => renderCall(),
 });
 startCallStats(() => call.call, send); // call quality for QA, whichever call is current
+const quality = startQualityHint(() => call.call, { peer: "customer" }); // and, live, for the agent
+setupVideoTools({ root: $("panel-call"), box: $("remote-box"), video: $("remote-video"), key: "agent" });
+const typingLine = new TypingLine($("typing-text"));
+const typingSender = new TypingSender((active) => link.send({ type: "typing", active }));
 
 // ---- messages from the server ----
 
@@ -85,7 +92,12 @@ function handle(message) {
     case "peer":
       return call.peer(message); // call.js itself restarts the media on "rejoined"
     case "chat":
+      typingLine.hide();
       return chat.received(message);
+    case "typing":
+      if (message.active) typingLine.show(t("typing.customer"));
+      else typingLine.hide();
+      return undefined;
     case "chat_ack":
       return chat.acked(message.id);
     case "chat_failed":
@@ -238,6 +250,8 @@ function saved(message) {
 function toWrapUp(session, by, transferred = false, announceIt = true) {
   state.transferring = false;
   call.stop();
+  typingSender.stop();
+  typingLine.hide();
   state.wrap = {
     session_id: session.session_id,
     ticket: session.ticket || {},
@@ -332,10 +346,22 @@ $("chat-form").addEventListener("submit", (event) => {
   event.preventDefault();
   const text = $("chat-input").value.trim();
   if (!text || !state.session) return;
+  typingSender.stop();
   chat.say(text);
   $("chat-input").value = "";
 });
 sendOnEnter($("chat-input"), $("chat-form"));
+$("chat-input").addEventListener("input", () => {
+  if (state.session) typingSender.input($("chat-input").value);
+});
+// A ready-made prompt goes as a chat message in the language picked beside the prompts.
+$("prompts").addEventListener("click", (event) => {
+  const button = event.target.closest("button[data-prompt]");
+  if (!button || !state.session) return;
+  const lang = $("prompt-lang").value.toLowerCase().replace(/-(\w)/g, (_, c) => c.toUpperCase());
+  const text = button.dataset[`text${lang[0].toUpperCase()}${lang.slice(1)}`] || button.textContent.trim();
+  chat.say(text);
+});
 
 $("note-form").addEventListener("submit", (event) => {
   event.preventDefault();
@@ -457,7 +483,7 @@ function render() {
   // A refusal stays in view until closed or until the console moves on to another view.
   if (state.error && state.error.view !== state.view) state.error = null;
   const box = $("server-error");
-  if (state.view === "call" && box.parentElement !== $("call-actions")) $("call-actions").append(box);
+  if (state.view === "call" && box.parentElement !== $("call-notices")) $("call-notices").append(box);
   if (state.view !== "call" && box.nextElementSibling !== $("server-error-home")) $("server-error-home").before(box);
   box.hidden = !state.error;
   if (state.error) setText("server-error-text", state.error.text);
@@ -633,6 +659,7 @@ onLocaleChange(() => {
   if (state.session) renderCallFacts();
   if (state.wrap) renderWrap();
   chat.relabel();
+  quality.relabel();
   notes.render();
   queue.render();
   render();

@@ -9,6 +9,7 @@
 // | no_request.
 
 import { CallView } from "./call-page.js";
+import { setupVideoTools } from "./video-tools.js";
 import { openCamera, stopStream } from "./call.js";
 import { applyTranslations, onLocaleChange, t } from "./i18n.js";
 import * as journey from "./journey.js";
@@ -506,6 +507,12 @@ window.addEventListener("pageshow", (event) => {
 
 function begin() {
   applyTranslations(root);
+  setupVideoTools({
+    root: document.querySelector(".view.call"),
+    box: $("remote-box"),
+    video: $("remote"),
+    key: "customer",
+  });
   const stored = journey.ticket();
   if (stored && stored.phase !== "ended") {
     model.language = stored.language || model.language;
