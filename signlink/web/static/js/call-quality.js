@@ -60,7 +60,9 @@ export function judge(now, before, peer) {
       const network = limited === "bandwidth" || lost > WEAK_LOSS;
       return { key: network ? "quality.mine_freezing" : "quality.mine_camera", level: "poor" };
     }
-    if (limited === "bandwidth" || lost > WEAK_LOSS) return { key: "quality.mine_weak", level: "poor" };
+    // Held back by the network to under signing needs (20 fps, 320x240), or losing packets.
+    const small = (now.sent.frameHeight ?? 480) < 240 || (fps !== null && fps < 20);
+    if ((limited === "bandwidth" && small) || lost > WEAK_LOSS) return { key: "quality.mine_weak", level: "poor" };
   }
   // Theirs: what arrives here.
   if (now.inbound) {
