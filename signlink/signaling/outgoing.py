@@ -65,6 +65,7 @@ class CheckSummary:
     passed: bool
     continued_despite_failure: bool
     failing: tuple[FailingCriterion, ...]
+    not_measured: tuple[str, ...] = ()  # criteria the check could not judge: shown as such, never "good"
 
     def to_wire(self) -> dict[str, Any]:
         return {
@@ -72,6 +73,7 @@ class CheckSummary:
             "passed": self.passed,
             "continued_despite_failure": self.continued_despite_failure,
             "failing": [{"criterion": f.criterion, "message": dict(f.message)} for f in self.failing],
+            "not_measured": list(self.not_measured),
         }
 
 

@@ -266,3 +266,26 @@ async def test_both_sides_see_a_degraded_link_and_each_others_typing(
     assert same_box(after["remote-box"], shown["remote-box"])
     assert await run_axe(agent.page) == [], "console call with hints"
     assert agent.watch.errors == [] and customer.watch.errors == []
+
+
+@pytest.mark.parametrize(
+    "viewport", [DESK, PHONE, {"width": 800, "height": 500}], ids=["desk", "phone", "short"]
+)
+async def test_an_offer_keeps_countdown_device_and_check_in_view_and_the_queue_card_live(
+    rig: Rig, waiters: Any, viewport: ViewportSize
+) -> None:
+    await add_account(rig.settings, rig.redis, "ana", languages=("CSL",), topics=("phone",))
+    base = await rig.serve(rig.settings)
+    agent = await rig.agent(base, viewport=viewport)
+    await agent.available()
+    waiter = await waiters(base)
+    await waiter.join("CSL", "phone")
+    await agent.wait_offer()
+    page = agent.page
+    await page.locator("#accept").focus()  # the offer takes the focus there itself; again, to scroll
+    ids = ("countdown-num", "offer-model", "offer-check", "accept")
+    assert_in_view(await geometry(page, ids) | {"scroll": 0}, ids)
+    # The queue card while ringing: this agent counted as ringing at once, not as available.
+    await expect(page.locator("#q-agents-on_offer")).to_have_text("1")
+    await expect(page.locator("#q-agents-available")).to_have_text("0")
+    assert await run_axe(page) == [], f"offer at {viewport}"

@@ -149,6 +149,7 @@ function agentStatus(message) {
 function setStatus(status, detail) {
   if (!status) return;
   const changed = status !== state.status;
+  if (changed) queue.ownStatus(state.status, status);
   state.status = status;
   if (status === "available") state.missed = null;
   if (detail && detail.missed === 0 && status !== "away") state.missed = null;
@@ -164,6 +165,7 @@ function offered(message) {
   let leftMs = message.deadline_ms ? message.deadline_ms - Date.now() : timeoutMs;
   if (leftMs > timeoutMs + SKEW_TOLERANCE_MS || leftMs < -SKEW_TOLERANCE_MS) leftMs = timeoutMs;
   const fresh = !state.offer || state.offer.offer_id !== message.offer_id;
+  if (fresh && message.ticket) queue.ringing(message.ticket);
   state.offer = {
     offer_id: message.offer_id,
     ticket: message.ticket || {},
@@ -551,9 +553,12 @@ function offerSummary() {
 function checkWords(check) {
   if (!check) return { result: "none", title: t("agent.check.none"), failing: [] };
   const failing = (check.failing || []).map((f) => pick(f.message) || f.criterion);
-  if (check.passed) return { result: "passed", title: t("agent.check.passed"), failing: [] };
+  // A criterion the check could not judge is said so, neutrally: never counted as good.
+  const unmeasured = (check.not_measured || []).map((name) => `${t("status.not_measured")}: ${t(`crit.${name}`)}`);
+  if (check.passed) return { result: "passed", title: t("agent.check.passed"), failing: unmeasured };
   const key = check.continued_despite_failure ? "agent.check.continued" : "agent.check.failed";
-  return { result: "failed", title: t(key), failing: failing.length ? failing : [t("agent.check.no_details")] };
+  const listed = failing.length ? failing : [t("agent.check.no_details")];
+  return { result: "failed", title: t(key), failing: [...listed, ...unmeasured] };
 }
 
 function offerAnnouncement() {
