@@ -88,8 +88,9 @@ def main() -> int:
         )
     shutil.copy(SOURCE / "LICENSE", OUT / "LICENSE.txt")
     header = (
-        "/* Noto Sans SC (SIL OFL 1.1, static/fonts/noto-sans-sc/LICENSE.txt), cut to the product's characters\n"
-        "   by scripts/build_cjk_font.py. Used only after the system's own Chinese fonts (app.css). */\n\n"
+        "/* Noto Sans SC (SIL OFL 1.1, static/fonts/noto-sans-sc/LICENSE.txt), cut to the product's\n"
+        "   characters by scripts/build_cjk_font.py (generated: do not edit). Used only after the system's\n"
+        "   own Chinese fonts (app.css). */\n\n"
     )
     CSS.write_text(header + "\n".join(faces), "utf-8")
     print(json.dumps({"chunks": len(faces), "bytes": total, "characters": len(need)}))

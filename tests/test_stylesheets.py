@@ -14,6 +14,7 @@ from signlink.web.app import create_app
 
 CSS = resources.files("signlink.web").joinpath("static", "css")
 MAX_LINES = 500
+GENERATED = {"font-sc.css"}  # scripts/build_cjk_font.py: one @font-face per font chunk
 HEX = re.compile(r"#[0-9a-fA-F]{3,8}\b")
 
 
@@ -22,7 +23,8 @@ def _sheets() -> dict[str, str]:
 
 
 def test_no_stylesheet_is_over_500_lines() -> None:
-    long = {name: text.count("\n") for name, text in _sheets().items() if text.count("\n") > MAX_LINES}
+    sheets = {name: text for name, text in _sheets().items() if name not in GENERATED}
+    long = {name: text.count("\n") for name, text in sheets.items() if text.count("\n") > MAX_LINES}
     assert long == {}
 
 
