@@ -81,9 +81,9 @@ def main() -> int:
         total += out.stat().st_size
         ranges = ",".join(_ranges(sorted(keep)))
         faces.append(
-            "@font-face {\n  font-family: \"signlink sc\";\n  font-style: normal;\n  font-weight: 100 900;\n"
+            '@font-face {\n  font-family: "signlink sc";\n  font-style: normal;\n  font-weight: 100 900;\n'
             "  font-display: swap;\n"
-            f"  src: url(\"/static/fonts/noto-sans-sc/{out.name}\") format(\"woff2\");\n"
+            f'  src: url("/static/fonts/noto-sans-sc/{out.name}") format("woff2");\n'
             f"  unicode-range: {ranges};\n}}\n"
         )
     shutil.copy(SOURCE / "LICENSE", OUT / "LICENSE.txt")
