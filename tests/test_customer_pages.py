@@ -94,7 +94,7 @@ async def test_wait_page_carries_the_request_and_every_view(
     assert attr(html, "chat-text", "maxlength") == "2000"
     assert '<dialog class="confirm" id="leave-dialog"' in html
     assert '<dialog class="confirm" id="end-dialog"' in html
-    assert re.search(r'<script type="application/json" id="i18n-all">', html)
+    assert re.search(r'<script type="application/json" id="i18n-urls">', html)
     assert_csp_clean(html)
 
 

@@ -85,10 +85,10 @@ async def test_console_shows_name_and_skills_and_embeds_what_the_script_needs(
         assert f'<option value="{code}"' in text
     assert '<script type="module" src="/static/js/agent.js"></script>' in text
     assert "<script>" not in text  # CSP: no inline script
-    embedded = re.search(r'<script type="application/json" id="i18n-all">(.*?)</script>', text, re.S)
+    embedded = re.search(r'<script type="application/json" id="i18n-urls">(.*?)</script>', text, re.S)
     assert embedded
-    catalogs = json.loads(embedded[1])
-    assert catalogs["zh-CN"]["agent.offer.accept"] == i18n.translate("zh-CN", "agent.offer.accept")
+    catalog = await (await client.get(json.loads(embedded[1])["zh-CN"])).json()
+    assert catalog["agent.offer.accept"] == i18n.translate("zh-CN", "agent.offer.accept")
 
 
 async def test_console_in_chinese(client: Client, settings: Settings, redis: Redis) -> None:

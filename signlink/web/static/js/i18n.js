@@ -1,5 +1,6 @@
-// Interface text on the client: reads the catalog the page embeds (#i18n), and on pages that embed
-// every catalog (#i18n-all) switches language without a reload, so a running camera check goes on.
+// Interface text on the client: reads the catalog the page embeds (#i18n, its own language, English
+// filling gaps). Pages that list the catalogs' URLs (#i18n-urls) switch language without a reload (a
+// running camera check goes on): the other catalog is a static, cached file fetched on first switch.
 //
 // Markup: data-i18n="key" sets textContent; data-i18n-attr="attr:key;attr2:key2" sets attributes.
 
@@ -11,9 +12,10 @@ function readJson(id) {
   return el ? JSON.parse(el.textContent) : null;
 }
 
-const all = readJson("i18n-all");
+const urls = readJson("i18n-urls");
 let current = document.documentElement.lang || "en";
 let strings = readJson("i18n") || {};
+const all = urls ? { [current]: strings } : null;
 const listeners = new Set();
 
 export function locale() {
@@ -22,7 +24,7 @@ export function locale() {
 
 /** The text for `key` in the current language; `{name}` placeholders filled from `values`. */
 export function t(key, values = {}) {
-  const text = strings[key] ?? (all && all.en && all.en[key]) ?? key;
+  const text = strings[key] ?? key;
   return text.replace(/\{(\w+)\}/g, (whole, name) => (name in values ? String(values[name]) : whole));
 }
 
@@ -50,8 +52,24 @@ export function onLocaleChange(fn) {
   listeners.add(fn);
 }
 
-export function setLocale(code) {
-  if (!all || !all[code]) return false;
+/** Fetch `code`'s catalog once (the browser caches the file for a year per version). */
+async function load(code) {
+  if (all[code]) return all[code];
+  const response = await fetch(urls[code], { credentials: "same-origin" });
+  if (!response.ok) throw new Error(`catalog ${code}: HTTP ${response.status}`);
+  all[code] = await response.json();
+  return all[code];
+}
+
+/** Switch to `code` in place; resolves false when this page cannot (then follow the link). */
+export async function setLocale(code) {
+  if (!all || !urls[code]) return false;
+  try {
+    await load(code);
+  } catch (err) {
+    console.info("language switch by reload:", err);
+    return false;
+  }
   current = code;
   strings = all[code];
   document.documentElement.lang = code;
@@ -81,6 +99,9 @@ if (all) {
   document.addEventListener("click", (event) => {
     const link = event.target.closest && event.target.closest("a[data-lang]");
     if (!link || event.ctrlKey || event.metaKey || event.shiftKey) return;
-    if (setLocale(link.dataset.lang)) event.preventDefault();
+    event.preventDefault();
+    setLocale(link.dataset.lang).then((done) => {
+      if (!done) window.location.assign(link.href);
+    });
   });
 }
