@@ -34,6 +34,22 @@ async def _settle_gc(_app: object) -> None:
     gc.freeze()
 
 
+def first_run_text(url: str, min_length: int) -> str:
+    """What `signlink serve` prints: where each page is, and how to make the first staff account."""
+    return "\n".join(
+        (
+            f"signlink is listening on {url}/  (Ctrl+C stops it)",
+            f"  customers:      {url}/",
+            f"  agent console:  {url}/agent   (staff login)",
+            f"  QA dashboard:   {url}/qa      (staff login)",
+            "  no staff account yet? make one (in another terminal):",
+            "    .venv/bin/signlink user add --username ana --name 'Ana Li' --role agent"
+            " --languages CSL --topics phone",
+            f"  (it asks for a password of at least {min_length} characters; --password-stdin reads a pipe)",
+        )
+    )
+
+
 def _serve(settings: Settings) -> int:
     from aiohttp import web
 
@@ -53,7 +69,7 @@ def _serve(settings: Settings) -> int:
         app.on_startup.append(_settle_gc)
         shown_host = "localhost" if settings.host in ("127.0.0.1", "0.0.0.0") else settings.host
         url = f"http://{shown_host}:{settings.port}"
-        print(f"signlink is listening on {url}/  (Ctrl+C stops it)", flush=True)
+        print(first_run_text(url, settings.password_min_length), flush=True)
         web.run_app(app, host=settings.host, port=settings.port, print=None, access_log=None)
     return 0
 

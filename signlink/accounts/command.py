@@ -89,7 +89,7 @@ async def _add(store: AccountStore, settings: Settings, args: argparse.Namespace
         role=admin.parse_role(args.role),
         languages=args.languages.split(","),
         topics=args.topics.split(","),
-        password=_read_password(username, args.password_stdin),
+        password=_read_password(username, args.password_stdin, settings.password_min_length),
     )
     print(f"added {_describe(account)}", file=out)
 
@@ -135,17 +135,27 @@ async def _passwd(store: AccountStore, settings: Settings, args: argparse.Namesp
     if await store.get(username) is None:
         raise NotFound(f"there is no account {username!r}")
     await admin.change_password(
-        store, Passwords(), settings, username, _read_password(username, args.password_stdin)
+        store,
+        Passwords(),
+        settings,
+        username,
+        _read_password(username, args.password_stdin, settings.password_min_length),
     )
     print(f"new password set for {username}; their open sessions have ended", file=out)
 
 
-def _read_password(username: str, from_stdin: bool) -> str:
+def _read_password(username: str, from_stdin: bool, min_length: int) -> str:
+    if not from_stdin and not sys.stdin.isatty():
+        raise BadRequest(
+            "no terminal to ask for the password: give it on stdin with --password-stdin "
+            f"(at least {min_length} characters)"
+        )
     if from_stdin:
         password = sys.stdin.readline().rstrip("\r\n")
         if not password:
             raise BadRequest("no password on stdin")
         return password
+    print(f"A password needs at least {min_length} characters.", file=sys.stderr)
     first = getpass.getpass(f"Password for {username}: ")
     if getpass.getpass("Same password again: ") != first:
         raise BadRequest("the two passwords differ; nothing was changed")
