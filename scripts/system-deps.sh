@@ -12,6 +12,7 @@ python3 -c 'import venv, ensurepip' 2>/dev/null || need="$need missing-venv:pyth
 if [ "$profile" = test ]; then
     need="$need chromium:chromium ffmpeg:ffmpeg docker-compose:docker-compose ip:iproute2 unshare:util-linux"
     need="$need turnserver:coturn npm:npm"
+    need="$need haproxy:haproxy"  # the no-affinity load balancer of the check tests
 fi
 
 missing=""

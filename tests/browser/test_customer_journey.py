@@ -28,7 +28,7 @@ from signlink.records.sessions import SessionRecords
 from signlink.web import i18n
 from signlink.web.app import create_app
 from tests.browser.journey_agent import ScriptedAgent
-from tests.signaling.whip_client import ClipSpec, EncodedClip, encode_clip
+from tests.check.whip_client import ClipSpec, EncodedClip, encode_clip
 from tests.support.browser import FakeCameras, Launch, PageWatch, Serve, Shots, run_axe
 
 pytestmark = pytest.mark.browser

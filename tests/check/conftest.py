@@ -13,7 +13,7 @@ from pytest_aiohttp import AiohttpClient
 
 from signlink.config import Settings
 from signlink.web.app import create_app
-from tests.signaling.whip_client import (
+from tests.check.whip_client import (
     GOOD_CLIP,
     NO_HANDS_CLIP,
     ClipTrack,
