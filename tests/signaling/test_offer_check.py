@@ -3,7 +3,8 @@ judge listed as not measured (the console shows them neutrally, never as good)."
 
 from __future__ import annotations
 
-from signlink.records.verdicts import CriterionRecord, Outcome, VerdictRecord
+from signlink.check.outcome import Outcome
+from signlink.records.verdicts import CriterionRecord, VerdictRecord
 from signlink.signaling.offers import check_summary
 
 
