@@ -260,6 +260,7 @@ class Snapshot(ServerMessage):
                     "longest_wait_s": _round(line.longest_wait_s),
                     "online_agents": line.online_agents,
                     "serving_agents": line.serving_agents,
+                    "in_call_agents": line.in_call_agents,
                 }
                 for line in s.lines
             ],

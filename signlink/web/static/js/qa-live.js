@@ -69,6 +69,13 @@ function cell(tag, content, className = "") {
   return node;
 }
 
+// An agent count in its column, named for tests and styles (data-col), as the server renders it.
+function counted(column, value) {
+  const node = cell("td", String(value ?? 0), "num");
+  node.dataset.col = column;
+  return node;
+}
+
 /** Queues with someone waiting or an agent online, longest wait first (as qa_pages.active_lines). */
 export function activeLines(lines) {
   return lines
@@ -98,7 +105,8 @@ export function render(data) {
       cell("td", String(line.waiting), "num"),
       cell("td", line.waiting ? duration(line.longest_wait_s) : "–", "num"),
       online,
-      cell("td", String(line.serving_agents), "num"),
+      counted("serving", line.serving_agents),
+      counted("in_call", line.in_call_agents),
     );
     return tr;
   });
