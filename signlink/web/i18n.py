@@ -4,6 +4,10 @@ Every string a page shows comes from locales/<locale>.json. A page embeds only i
 catalog (with English filling any gap); a page that can switch language without a reload fetches the
 other one from `/i18n/<locale>.json?v=<version>`, a static, cacheable file (immutable per version).
 The choice persists in a cookie (RAUR UN3).
+
+A text that counts something has one key per CLDR plural form, `<key>.one`, `<key>.other` (Chinese
+uses only "other"); `plural()` picks the form from Babel's locale data, static/js/i18n.js `tn()`
+from the browser's Intl.PluralRules (the same CLDR rules).
 """
 
 from __future__ import annotations
@@ -14,6 +18,7 @@ from functools import cache
 from importlib import resources
 
 from aiohttp import web
+from babel import Locale
 
 LOCALES = ("en", "zh-CN")
 DEFAULT_LOCALE = "en"
@@ -84,3 +89,17 @@ def negotiate(request: web.Request) -> str:
 def translate(locale: str, key: str, **values: object) -> str:
     text = catalog(locale).get(key) or catalog(DEFAULT_LOCALE).get(key) or key
     return text.format(**values) if values else text
+
+
+@cache
+def _babel_locale(locale: str) -> Locale:
+    return Locale.parse(locale, sep="-")
+
+
+def plural(locale: str, key: str, count: float, *, shown: str | None = None, **values: object) -> str:
+    """`key.<form>` for `count` ("1 customer", "2 customers"), its {count} filled with `shown`
+    (the count as the page writes it, e.g. "1,204") or the count itself."""
+    form = _babel_locale(locale).plural_form(abs(count))
+    texts = catalog(locale)
+    chosen = f"{key}.{form}" if f"{key}.{form}" in texts else f"{key}.other"
+    return translate(locale, chosen, count=count if shown is None else shown, **values)

@@ -87,11 +87,12 @@ def _calls_over_time(fmt: Fmt, buckets: Sequence[Mapping[str, Any]], hourly: boo
     total = sum(v or 0 for v in values[0])
     if total:
         peak = max(range(len(buckets)), key=lambda i: values[0][i] or 0)
-        summary = fmt.t(
+        summary = fmt.plural(
             "qa.chart.calls_summary",
+            total,
+            shown=fmt.number(total),
             peak=fmt.number(values[0][peak]),
             when=labels[peak],
-            joined=fmt.number(total),
             answered=fmt.number(sum(v or 0 for v in values[1])),
             abandoned=fmt.number(sum(v or 0 for v in values[2])),
         )
@@ -119,7 +120,9 @@ def _waiting_over_time(fmt: Fmt, buckets: Sequence[Mapping[str, Any]], hourly: b
     name = fmt.t("qa.chart.max_waiting")
     if any(values):
         peak = max(range(len(values)), key=lambda i: values[i])
-        summary = fmt.t("qa.chart.waiting_summary", peak=fmt.number(values[peak]), when=labels[peak])
+        summary = fmt.plural(
+            "qa.chart.waiting_summary", values[peak], shown=fmt.number(values[peak]), when=labels[peak]
+        )
     else:
         summary = fmt.t("qa.chart.nobody_waited")
     return Chart(
@@ -335,12 +338,14 @@ def reason_text(fmt: Fmt, reason: object) -> str:
     if not isinstance(reason, Mapping):
         return fmt.label("qa.reason", reason)
     text = fmt.label("qa.reason", reason.get("reason"))
-    if reason.get("side") and reason.get("measured"):
-        text += " " + fmt.t(
+    measured = reason.get("measured")
+    if reason.get("side") and isinstance(measured, int | float) and measured:
+        text += " " + fmt.plural(
             "qa.quality.finding",
+            measured,
+            shown=fmt.number(measured),
             side=fmt.label("qa.side_of", reason.get("side")),
             bad=fmt.number(reason.get("bad")),
-            measured=fmt.number(reason.get("measured")),
         )
     return text
 

@@ -190,6 +190,7 @@ async def test_live_view_updates_by_itself_and_can_be_paused(
 
     await queue.join(JoinRequest("customer-token-0001", "ASL", "phone", "normal"))
     await expect(page.locator("#live-waiting")).to_have_text("1", timeout=WAIT_MS)
+    await expect(page.locator("#live-waiting-unit")).to_have_text("customer")  # not "1 customers"
     line = page.locator('#live-lines tr[data-line="ASL/phone"]')
     await expect(line).to_be_visible()
     await expect(page.locator("#live-lines")).to_be_visible()
@@ -206,6 +207,7 @@ async def test_live_view_updates_by_itself_and_can_be_paused(
     assert await page.locator("#live").get_attribute("data-updates") == updates
     await page.click("#live-pause")
     await expect(page.locator("#live-waiting")).to_have_text("2", timeout=WAIT_MS)
+    await expect(page.locator("#live-waiting-unit")).to_have_text("customers")
     assert watch.errors == [], watch.errors
 
 

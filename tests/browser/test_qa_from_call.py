@@ -113,7 +113,7 @@ async def test_a_real_call_shows_on_the_dashboard_and_in_the_csv(rig: Rig) -> No
 
     # The overview counts it, and the agent.
     await page.goto(f"{base}/qa")
-    await expect(page.locator("#counts")).to_contain_text("1 customers: 1 answered, 0 left before an answer")
+    await expect(page.locator("#counts")).to_contain_text("1 customer: 1 answered, 0 left before an answer")
     await expect(page.locator('#agents-table tr[data-agent="ana"]')).to_contain_text("Ana Li")
     await expect(page.locator('#agents-table tr[data-agent="ana"] td').first).to_have_text("1")
     await expect(page.locator("#figures")).to_contain_text("4.0")

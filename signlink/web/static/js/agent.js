@@ -3,7 +3,7 @@
 //
 // One state object; `render()` derives the view from it: wrap-up > call > offer > idle. The server
 // is the authority on the agent's status; the page only asks for changes.
-import { applyTranslations, onLocaleChange, pick, t } from "./i18n.js";
+import { applyTranslations, onLocaleChange, pick, t, tn } from "./i18n.js";
 import { Chime, OfferAlert, loadSettings, saveSettings } from "./agent-alert.js";
 import { ChatView, NotesView } from "./agent-chat.js";
 import { clock, duration, languageName, priorityName, setText, timeOfDay, topicName } from "./agent-format.js";
@@ -538,7 +538,7 @@ function missedTitle() {
 
 function missedText() {
   const m = state.missed || { count: 1, reason: "timed_out" };
-  return t("agent.missed.body", { n: m.count });
+  return tn("agent.missed.body", m.count);
 }
 
 function offerSummary() {
@@ -565,7 +565,7 @@ function offerAnnouncement() {
   const words = checkWords(state.offer.check);
   const parts = [t("agent.offer.title") + ".", offerSummary() + "."];
   if (words.result === "failed") parts.push(words.title + ": " + words.failing.join(t("list.sep")) + ".");
-  parts.push(t("agent.offer.seconds_to_answer", { s: Math.round(secondsLeft()) }));
+  parts.push(tn("agent.offer.seconds_to_answer", Math.round(secondsLeft())));
   return parts.join(" ");
 }
 

@@ -28,6 +28,14 @@ export function t(key, values = {}) {
   return text.replace(/\{(\w+)\}/g, (whole, name) => (name in values ? String(values[name]) : whole));
 }
 
+/** A counting text: `key.<form>` by the locale's CLDR plural rules ("1 customer", "2 customers"),
+ * as the server's i18n.plural(); {count} is `values.count` when given (a formatted number), else n. */
+export function tn(key, n, values = {}) {
+  const form = new Intl.PluralRules(current).select(Math.abs(Number(n)));
+  const chosen = `${key}.${form}` in strings ? `${key}.${form}` : `${key}.other`;
+  return t(chosen, { count: n, ...values });
+}
+
 /** Pick the part of a server message `{"en": ..., "zh-CN": ...}` for the current language. */
 export function pick(message) {
   if (!message) return "";

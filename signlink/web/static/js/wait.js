@@ -12,7 +12,7 @@ import { CallView } from "./call-page.js";
 import { setupVideoTools } from "./video-tools.js";
 import { openCamera, stopStream } from "./call.js";
 import { watchWhileWaiting } from "./check-watch.js";
-import { applyTranslations, onLocaleChange, t } from "./i18n.js";
+import { applyTranslations, onLocaleChange, t, tn } from "./i18n.js";
 import * as journey from "./journey.js";
 import { CLOSE, SignalClient } from "./signal.js";
 
@@ -56,7 +56,7 @@ function estimateText(seconds) {
   if (typeof seconds !== "number" || !Number.isFinite(seconds)) return t("wait.estimate_unknown");
   if (seconds < 60) return t("wait.under_minute");
   const minutes = Math.round(seconds / 60);
-  return minutes === 1 ? t("wait.minute_one") : t("wait.minutes", { n: minutes });
+  return tn("wait.minutes", minutes);
 }
 
 function positionText() {
