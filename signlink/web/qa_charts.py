@@ -350,44 +350,6 @@ def reason_text(fmt: Fmt, reason: object) -> str:
     return text
 
 
-def criteria_rows(fmt: Fmt, check: Mapping[str, Any] | None) -> list[tuple[str, dict[str, Any]]]:
-    """The check's criteria, failing ones first, each with its measured value as text."""
-    if not check:
-        return []
-    criteria = check.get("criteria") or {}
-    rows = []
-    for name, item in criteria.items():
-        value = item.get("value") if isinstance(item, Mapping) else None
-        status = item.get("status") if isinstance(item, Mapping) else str(item)
-        rows.append((name, {"status": status, "value_text": _value_text(fmt, value)}))
-    return sorted(rows, key=lambda r: (r[1]["status"] == "pass", r[0]))
-
-
-def metric_rows(check: Mapping[str, Any] | None) -> list[tuple[str, str]]:
-    metrics = (check or {}).get("metrics") or {}
-    return [(str(k), _plain(v)) for k, v in sorted(metrics.items())] if isinstance(metrics, Mapping) else []
-
-
-def _value_text(fmt: Fmt, value: object) -> str:
-    if isinstance(value, bool):
-        return fmt.t("qa.yes") if value else fmt.t("qa.no")
-    if isinstance(value, int | float):
-        return fmt.number(value, 0 if float(value).is_integer() or abs(value) >= 100 else 2)
-    if value is None:
-        return MISSING
-    return _plain(value)
-
-
-def _plain(value: object) -> str:
-    if isinstance(value, float):
-        return f"{value:.3g}"
-    if isinstance(value, Mapping):
-        return ", ".join(f"{k}: {_plain(v)}" for k, v in value.items())
-    if isinstance(value, list | tuple):
-        return ", ".join(_plain(v) for v in value)
-    return str(value)
-
-
 # small helpers
 
 
