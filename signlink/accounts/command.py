@@ -26,13 +26,17 @@ from signlink.config import Settings
 from signlink.errors import BackendUnavailable, BadRequest, NotFound
 
 DEFAULT_REDIS_URL = "redis://127.0.0.1:6379/0"
+PASSWORD_RULE = (
+    "The password needs at least 12 characters (SIGNLINK_PASSWORD_MIN_LENGTH sets another minimum). "
+    "At a terminal it is asked twice; from a script or a pipe give it on stdin with --password-stdin."
+)
 
 
 def add_parser(commands: argparse._SubParsersAction[argparse.ArgumentParser]) -> None:
     user = commands.add_parser("user", help="manage staff accounts (agents, QA, supervisors, admins)")
     actions = user.add_subparsers(dest="user_action", required=True)
 
-    add = actions.add_parser("add", help="create an account")
+    add = actions.add_parser("add", help="create an account", epilog=PASSWORD_RULE)
     add.add_argument("--username", required=True, help="2-32 characters: a-z 0-9 . _ -")
     add.add_argument("--name", required=True, help="display name shown to customers and colleagues")
     add.add_argument("--role", required=True, choices=[r.value for r in Role])
@@ -44,7 +48,9 @@ def add_parser(commands: argparse._SubParsersAction[argparse.ArgumentParser]) ->
     for name, text in (("disable", "turn an account off and end its sessions"), ("enable", "turn it on")):
         action = actions.add_parser(name, help=text)
         action.add_argument("username")
-    passwd = actions.add_parser("passwd", help="set a new password (ends the account's sessions)")
+    passwd = actions.add_parser(
+        "passwd", help="set a new password (ends the account's sessions)", epilog=PASSWORD_RULE
+    )
     passwd.add_argument("username")
     passwd.add_argument("--password-stdin", action="store_true", help="read the password from stdin")
 
