@@ -73,6 +73,7 @@ def first_run_text(url: str, min_length: int, staff: Sequence[Account] | None) -
         ADD_COMMAND,
         f"  (it asks for a password of at least {min_length} characters; --password-stdin reads a pipe;",
         "   --role qa for the QA dashboard)",
+        "  or, to try a call at once: .venv/bin/signlink demo  (a demo agent and QA account)",
     ]
     return "\n".join(lines)
 
@@ -160,6 +161,7 @@ def build_parser() -> argparse.ArgumentParser:
     check.add_argument("video", type=Path, help="the video file (any format ffmpeg reads)")
     check.add_argument("--json", action="store_true", help="print the verdict as JSON")
     user_command.add_parser(commands)
+    user_command.add_demo_parser(commands)
     return parser
 
 
@@ -176,6 +178,8 @@ def main(argv: Sequence[str] | None = None) -> int:
             return _check(settings, args.video, args.json)
         if args.command == "user":
             return user_command.run(settings, args)
+        if args.command == "demo":
+            return user_command.run_demo(settings)
     except SignlinkError as exc:
         print(f"signlink: {exc}", file=sys.stderr)
         return 2

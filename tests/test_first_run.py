@@ -4,16 +4,19 @@ password instead of a traceback."""
 
 from __future__ import annotations
 
+import re
 import socket
 import subprocess
 import sys
 
+from pytest_aiohttp import AiohttpClient
 from redis.asyncio import Redis
 
 from signlink.accounts import AccountStore, Role
 from signlink.cli import first_run_text
 from signlink.config import PROJECT_ROOT, Settings
-from tests.support.staff import add_account
+from signlink.web.app import create_app
+from tests.support.staff import add_account, login
 
 
 def test_with_no_staff_account_serve_says_so_and_gives_the_command() -> None:
@@ -143,3 +146,22 @@ def test_a_short_password_on_stdin_is_refused_in_words(settings: Settings) -> No
     ok = signlink(settings, *add, stdin="a long enough password\n")
     assert ok.returncode == 0, ok.stderr
     assert "added qa ana" in ok.stdout
+
+
+async def test_demo_makes_an_agent_and_a_qa_account_that_can_log_in_once_only(
+    aiohttp_client: AiohttpClient, settings: Settings, redis: Redis
+) -> None:
+    made = signlink(settings, "demo")
+    assert made.returncode == 0, made.stderr
+    passwords = dict(re.findall(r"^  \w+ (demo-\w+) .*password: (\S+)$", made.stdout, re.M))
+    assert set(passwords) == {"demo-agent", "demo-qa"}, made.stdout
+    assert "/login as demo-agent" in made.stdout and "/qa" in made.stdout
+    agent = await AccountStore(redis, settings.redis_prefix).get("demo-agent")
+    assert agent is not None and agent.role is Role.AGENT
+    assert set(agent.languages) == set(settings.sign_languages)
+    client = await aiohttp_client(create_app(settings))
+    for username, password in passwords.items():
+        assert (await login(client, username, password)).status == 303
+    again = signlink(settings, "demo")
+    assert again.returncode != 0 and "Traceback" not in again.stderr
+    assert "exist already" in again.stderr

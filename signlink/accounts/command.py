@@ -18,7 +18,7 @@ from urllib.parse import urlsplit, urlunsplit
 from redis.asyncio import Redis
 from redis.exceptions import RedisError
 
-from signlink.accounts import admin
+from signlink.accounts import admin, demo
 from signlink.accounts.models import Account, Role, validate_username
 from signlink.accounts.passwords import Passwords
 from signlink.accounts.store import AccountStore
@@ -55,11 +55,22 @@ def add_parser(commands: argparse._SubParsersAction[argparse.ArgumentParser]) ->
     passwd.add_argument("--password-stdin", action="store_true", help="read the password from stdin")
 
 
+def add_demo_parser(commands: argparse._SubParsersAction[argparse.ArgumentParser]) -> None:
+    commands.add_parser(
+        "demo",
+        help="make a demo agent and QA account (only while no staff account exists) to try a call",
+    )
+
+
 def run(settings: Settings, args: argparse.Namespace, out: TextIO | None = None) -> int:
-    return asyncio.run(_run(settings, args, out or sys.stdout))
+    return asyncio.run(_run(settings, args.user_action, args, out or sys.stdout))
 
 
-async def _run(settings: Settings, args: argparse.Namespace, out: TextIO) -> int:
+def run_demo(settings: Settings, out: TextIO | None = None) -> int:
+    return asyncio.run(_run(settings, "demo", argparse.Namespace(), out or sys.stdout))
+
+
+async def _run(settings: Settings, name: str, args: argparse.Namespace, out: TextIO) -> int:
     url = settings.redis_url or DEFAULT_REDIS_URL
     redis = Redis.from_url(url, socket_connect_timeout=2.0, socket_timeout=5.0)
     try:
@@ -77,7 +88,8 @@ async def _run(settings: Settings, args: argparse.Namespace, out: TextIO) -> int
             "disable": _disable,
             "enable": _enable,
             "passwd": _passwd,
-        }[args.user_action]
+            "demo": _demo,
+        }[name]
         await action(store, settings, args, out)
     finally:
         await redis.aclose()
@@ -98,6 +110,23 @@ async def _add(store: AccountStore, settings: Settings, args: argparse.Namespace
         password=_read_password(username, args.password_stdin, settings.password_min_length),
     )
     print(f"added {_describe(account)}", file=out)
+
+
+async def _demo(store: AccountStore, settings: Settings, args: argparse.Namespace, out: TextIO) -> None:
+    made = await demo.create_demo(store, Passwords(), settings)
+    host = "localhost" if settings.host in ("127.0.0.1", "0.0.0.0") else settings.host
+    url = f"http://{host}:{settings.port}"
+    print(
+        "demo accounts (to try signlink; disable them with `signlink user disable` before real use):",
+        file=out,
+    )
+    for account, password in made:
+        print(f"  {_describe(account)}  password: {password}", file=out)
+    agent, qa = (account.username for account, _ in made)
+    print("Try a call in two windows:", file=out)
+    print(f"  1. {url}/login as {agent}, then choose Available", file=out)
+    print(f"  2. {url}/ in another window (a private one works), as a customer", file=out)
+    print(f"  The call then shows on {url}/qa (log in as {qa}).", file=out)
 
 
 async def _list(store: AccountStore, settings: Settings, args: argparse.Namespace, out: TextIO) -> None:
