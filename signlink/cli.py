@@ -7,13 +7,19 @@ import contextlib
 import gc
 import logging
 import sys
-from collections.abc import Sequence
+from collections import Counter
+from collections.abc import Awaitable, Callable, Sequence
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 from signlink import modelfiles
+from signlink.accounts import Account
 from signlink.accounts import command as user_command
 from signlink.config import Settings
 from signlink.errors import SignlinkError
+
+if TYPE_CHECKING:
+    from aiohttp import web
 
 log = logging.getLogger("signlink")
 
@@ -32,6 +38,59 @@ async def _settle_gc(_app: object) -> None:
     # (measured during benchmarks/relay.py) and with it every live call's signalling.
     gc.collect()
     gc.freeze()
+
+
+ADD_COMMAND = (
+    "    .venv/bin/signlink user add --username ana --name 'Ana Li' --role agent"
+    " --languages CSL --topics phone"
+)
+
+
+def first_run_text(url: str, min_length: int, staff: Sequence[Account] | None) -> str:
+    """What `signlink serve` prints: where each page is, the staff accounts there are (None: could
+    not be read) and, when there is none, the exact command for the first one."""
+    lines = [
+        f"signlink is listening on {url}/  (Ctrl+C stops it)",
+        f"  customers:      {url}/",
+        f"  agent console:  {url}/agent   (staff login)",
+        f"  QA dashboard:   {url}/qa      (staff login)",
+    ]
+    active = [a for a in staff or () if not a.disabled]
+    if staff is not None and active:
+        roles = Counter(a.role.value for a in active)
+        counts = ", ".join(f"{n} {role}" for role, n in sorted(roles.items()))
+        lines.append(f"  staff accounts: {counts}  (`signlink user list`; `signlink user add` adds one)")
+        return "\n".join(lines)
+    if staff is None:
+        lines.append(
+            "  staff accounts could not be read; if there is none yet, make one (in another terminal):"
+        )
+    else:
+        none = "no staff account exists yet" if not staff else "every staff account is disabled"
+        lines.append(f"  {none}: nobody can log in to /agent or /qa.")
+        lines.append("  Make the first one (in another terminal):")
+    lines += [
+        ADD_COMMAND,
+        f"  (it asks for a password of at least {min_length} characters; --password-stdin reads a pipe;",
+        "   --role qa for the QA dashboard)",
+        "  or, to try a call at once: .venv/bin/signlink demo  (a demo agent and QA account)",
+    ]
+    return "\n".join(lines)
+
+
+def _announce(url: str, settings: Settings) -> Callable[[web.Application], Awaitable[None]]:
+    async def announce(app: web.Application) -> None:
+        # After the app's own start-up (its Redis is open): the accounts there are now.
+        from signlink.web import keys
+
+        try:
+            staff: list[Account] | None = await app[keys.ACCOUNTS].list_accounts()
+        except SignlinkError as exc:
+            log.warning("cannot list the staff accounts: %s", exc)
+            staff = None
+        print(first_run_text(url, settings.password_min_length, staff), flush=True)
+
+    return announce
 
 
 def _serve(settings: Settings) -> int:
@@ -53,7 +112,7 @@ def _serve(settings: Settings) -> int:
         app.on_startup.append(_settle_gc)
         shown_host = "localhost" if settings.host in ("127.0.0.1", "0.0.0.0") else settings.host
         url = f"http://{shown_host}:{settings.port}"
-        print(f"signlink is listening on {url}/  (Ctrl+C stops it)", flush=True)
+        app.on_startup.append(_announce(url, settings))
         web.run_app(app, host=settings.host, port=settings.port, print=None, access_log=None)
     return 0
 
@@ -103,6 +162,7 @@ def build_parser() -> argparse.ArgumentParser:
     check.add_argument("video", type=Path, help="the video file (any format ffmpeg reads)")
     check.add_argument("--json", action="store_true", help="print the verdict as JSON")
     user_command.add_parser(commands)
+    user_command.add_demo_parser(commands)
     return parser
 
 
@@ -119,6 +179,8 @@ def main(argv: Sequence[str] | None = None) -> int:
             return _check(settings, args.video, args.json)
         if args.command == "user":
             return user_command.run(settings, args)
+        if args.command == "demo":
+            return user_command.run_demo(settings)
     except SignlinkError as exc:
         print(f"signlink: {exc}", file=sys.stderr)
         return 2

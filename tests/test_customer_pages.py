@@ -94,7 +94,7 @@ async def test_wait_page_carries_the_request_and_every_view(
     assert attr(html, "chat-text", "maxlength") == "2000"
     assert '<dialog class="confirm" id="leave-dialog"' in html
     assert '<dialog class="confirm" id="end-dialog"' in html
-    assert re.search(r'<script type="application/json" id="i18n-all">', html)
+    assert re.search(r'<script type="application/json" id="i18n-urls">', html)
     assert_csp_clean(html)
 
 
@@ -148,7 +148,14 @@ async def test_journey_scripts_and_styles_are_served(
         "/static/js/signal.js",
         "/static/js/call.js",
         "/static/js/journey.js",
-        "/static/css/call.css",
+        "/static/css/tokens.css",
+        "/static/css/customer.css",
+        "/static/css/start.css",
+        "/static/css/wait.css",
+        "/static/css/call-view.css",
+        "/static/css/customer-call.css",
+        "/static/css/customer-chat.css",
+        "/static/css/rate.css",
         "/static/img/call-icons.svg",
     ):
         response = await client.get(path)

@@ -18,7 +18,7 @@ from urllib.parse import urlsplit, urlunsplit
 from redis.asyncio import Redis
 from redis.exceptions import RedisError
 
-from signlink.accounts import admin
+from signlink.accounts import admin, demo
 from signlink.accounts.models import Account, Role, validate_username
 from signlink.accounts.passwords import Passwords
 from signlink.accounts.store import AccountStore
@@ -26,13 +26,17 @@ from signlink.config import Settings
 from signlink.errors import BackendUnavailable, BadRequest, NotFound
 
 DEFAULT_REDIS_URL = "redis://127.0.0.1:6379/0"
+PASSWORD_RULE = (
+    "The password needs at least 12 characters (SIGNLINK_PASSWORD_MIN_LENGTH sets another minimum). "
+    "At a terminal it is asked twice; from a script or a pipe give it on stdin with --password-stdin."
+)
 
 
 def add_parser(commands: argparse._SubParsersAction[argparse.ArgumentParser]) -> None:
     user = commands.add_parser("user", help="manage staff accounts (agents, QA, supervisors, admins)")
     actions = user.add_subparsers(dest="user_action", required=True)
 
-    add = actions.add_parser("add", help="create an account")
+    add = actions.add_parser("add", help="create an account", epilog=PASSWORD_RULE)
     add.add_argument("--username", required=True, help="2-32 characters: a-z 0-9 . _ -")
     add.add_argument("--name", required=True, help="display name shown to customers and colleagues")
     add.add_argument("--role", required=True, choices=[r.value for r in Role])
@@ -44,16 +48,29 @@ def add_parser(commands: argparse._SubParsersAction[argparse.ArgumentParser]) ->
     for name, text in (("disable", "turn an account off and end its sessions"), ("enable", "turn it on")):
         action = actions.add_parser(name, help=text)
         action.add_argument("username")
-    passwd = actions.add_parser("passwd", help="set a new password (ends the account's sessions)")
+    passwd = actions.add_parser(
+        "passwd", help="set a new password (ends the account's sessions)", epilog=PASSWORD_RULE
+    )
     passwd.add_argument("username")
     passwd.add_argument("--password-stdin", action="store_true", help="read the password from stdin")
 
 
+def add_demo_parser(commands: argparse._SubParsersAction[argparse.ArgumentParser]) -> None:
+    commands.add_parser(
+        "demo",
+        help="make a demo agent and QA account (only while no staff account exists) to try a call",
+    )
+
+
 def run(settings: Settings, args: argparse.Namespace, out: TextIO | None = None) -> int:
-    return asyncio.run(_run(settings, args, out or sys.stdout))
+    return asyncio.run(_run(settings, args.user_action, args, out or sys.stdout))
 
 
-async def _run(settings: Settings, args: argparse.Namespace, out: TextIO) -> int:
+def run_demo(settings: Settings, out: TextIO | None = None) -> int:
+    return asyncio.run(_run(settings, "demo", argparse.Namespace(), out or sys.stdout))
+
+
+async def _run(settings: Settings, name: str, args: argparse.Namespace, out: TextIO) -> int:
     url = settings.redis_url or DEFAULT_REDIS_URL
     redis = Redis.from_url(url, socket_connect_timeout=2.0, socket_timeout=5.0)
     try:
@@ -71,7 +88,8 @@ async def _run(settings: Settings, args: argparse.Namespace, out: TextIO) -> int
             "disable": _disable,
             "enable": _enable,
             "passwd": _passwd,
-        }[args.user_action]
+            "demo": _demo,
+        }[name]
         await action(store, settings, args, out)
     finally:
         await redis.aclose()
@@ -89,9 +107,26 @@ async def _add(store: AccountStore, settings: Settings, args: argparse.Namespace
         role=admin.parse_role(args.role),
         languages=args.languages.split(","),
         topics=args.topics.split(","),
-        password=_read_password(username, args.password_stdin),
+        password=_read_password(username, args.password_stdin, settings.password_min_length),
     )
     print(f"added {_describe(account)}", file=out)
+
+
+async def _demo(store: AccountStore, settings: Settings, args: argparse.Namespace, out: TextIO) -> None:
+    made = await demo.create_demo(store, Passwords(), settings)
+    host = "localhost" if settings.host in ("127.0.0.1", "0.0.0.0") else settings.host
+    url = f"http://{host}:{settings.port}"
+    print(
+        "demo accounts (to try signlink; disable them with `signlink user disable` before real use):",
+        file=out,
+    )
+    for account, password in made:
+        print(f"  {_describe(account)}  password: {password}", file=out)
+    agent, qa = (account.username for account, _ in made)
+    print("Try a call in two windows:", file=out)
+    print(f"  1. {url}/login as {agent}, then choose Available", file=out)
+    print(f"  2. {url}/ in another window (a private one works), as a customer", file=out)
+    print(f"  The call then shows on {url}/qa (log in as {qa}).", file=out)
 
 
 async def _list(store: AccountStore, settings: Settings, args: argparse.Namespace, out: TextIO) -> None:
@@ -135,17 +170,27 @@ async def _passwd(store: AccountStore, settings: Settings, args: argparse.Namesp
     if await store.get(username) is None:
         raise NotFound(f"there is no account {username!r}")
     await admin.change_password(
-        store, Passwords(), settings, username, _read_password(username, args.password_stdin)
+        store,
+        Passwords(),
+        settings,
+        username,
+        _read_password(username, args.password_stdin, settings.password_min_length),
     )
     print(f"new password set for {username}; their open sessions have ended", file=out)
 
 
-def _read_password(username: str, from_stdin: bool) -> str:
+def _read_password(username: str, from_stdin: bool, min_length: int) -> str:
+    if not from_stdin and not sys.stdin.isatty():
+        raise BadRequest(
+            "no terminal to ask for the password: give it on stdin with --password-stdin "
+            f"(at least {min_length} characters)"
+        )
     if from_stdin:
         password = sys.stdin.readline().rstrip("\r\n")
         if not password:
             raise BadRequest("no password on stdin")
         return password
+    print(f"A password needs at least {min_length} characters.", file=sys.stderr)
     first = getpass.getpass(f"Password for {username}: ")
     if getpass.getpass("Same password again: ") != first:
         raise BadRequest("the two passwords differ; nothing was changed")

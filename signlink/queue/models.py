@@ -237,7 +237,8 @@ class QueueLine:
     offered: int
     longest_wait_s: float
     online_agents: int
-    serving_agents: int
+    serving_agents: int  # online and not away: able to serve it
+    in_call_agents: int = 0  # in a call with one of its customers now
 
 
 @dataclass(frozen=True)

@@ -411,6 +411,7 @@ class QueueStore:
                     longest_wait_s=float(row["longest"]),
                     online_agents=int(row["online"]),
                     serving_agents=int(row["serving"]),
+                    in_call_agents=int(row["in_call"]),
                 )
             )
         counts = reply["agents"] if isinstance(reply["agents"], dict) else {}

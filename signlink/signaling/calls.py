@@ -45,6 +45,7 @@ from signlink.signaling.outgoing import (
     SessionStarted,
     SignalRelay,
     Snapshot,
+    TypingRelay,
     encode,
 )
 from signlink.signaling.ports import CallLog, Logins, StaffMember, Verdicts
@@ -224,7 +225,7 @@ class CallService:
         match message:
             case p.Ping():
                 await self._ping(conn)
-            case p.Signal() | p.Chat() | p.ChatAck() | p.End():
+            case p.Signal() | p.Chat() | p.ChatAck() | p.Typing() | p.End():
                 await self._in_call(conn, message)
             case p.Leave():
                 await self._leave(conn)
@@ -357,7 +358,9 @@ class CallService:
             raise p.ProtocolError("wrong_session", "that is not your session: nothing was sent")
         return conn.call
 
-    async def _in_call(self, conn: Connection, message: p.Signal | p.Chat | p.ChatAck | p.End) -> None:
+    async def _in_call(
+        self, conn: Connection, message: p.Signal | p.Chat | p.ChatAck | p.Typing | p.End
+    ) -> None:
         assert conn.role is not None
         call = self._call_of(conn, message.session_id)
         peer = call.party(other(conn.role))
@@ -369,6 +372,8 @@ class CallService:
                 await self._chat(conn, peer, chat_id, text)
             case p.ChatAck(id=chat_id):
                 await self.publish(peer, ChatAck(chat_id))
+            case p.Typing(active=active):
+                await self.publish(peer, TypingRelay(active))  # best effort, never stored
             case p.End():
                 by = EndedBy.AGENT if conn.role is p.Role.AGENT else EndedBy.CUSTOMER
                 agent_id = call.agent_id if conn.role is p.Role.AGENT else None

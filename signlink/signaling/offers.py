@@ -91,6 +91,7 @@ def check_summary(record: CheckRecord) -> CheckSummary:
         passed=record.passed,
         continued_despite_failure=record.continued_despite_failure,
         failing=failing,
+        not_measured=tuple(name for name, r in record.criteria.items() if r.status == "not_measured"),
     )
 
 

@@ -52,6 +52,7 @@ class CheckSummary:
     passed: bool
     continued_despite_failure: bool
     failing: tuple[FailingCriterion, ...]
+    not_measured: tuple[str, ...] = ()  # criteria the check could not judge: shown as such, never "good"
     # Set when the waiting room kept watching: passed/failing are then that latest state.
     measured_epoch: float | None = None
     measured_age_s: float | None = None
@@ -62,6 +63,7 @@ class CheckSummary:
             "passed": self.passed,
             "continued_despite_failure": self.continued_despite_failure,
             "failing": [{"criterion": f.criterion, "message": dict(f.message)} for f in self.failing],
+            "not_measured": list(self.not_measured),
             "measured_epoch": self.measured_epoch,
             "measured_age_s": _round(self.measured_age_s),
         }
@@ -258,6 +260,7 @@ class Snapshot(ServerMessage):
                     "longest_wait_s": _round(line.longest_wait_s),
                     "online_agents": line.online_agents,
                     "serving_agents": line.serving_agents,
+                    "in_call_agents": line.in_call_agents,
                 }
                 for line in s.lines
             ],
@@ -310,6 +313,15 @@ class ChatAck(ServerMessage):
 
     def fields(self) -> dict[str, Any]:
         return {"id": self.id}
+
+
+@dataclass(frozen=True)
+class TypingRelay(ServerMessage):
+    type: ClassVar[str] = "typing"
+    active: bool
+
+    def fields(self) -> dict[str, Any]:
+        return {"active": self.active}
 
 
 @dataclass(frozen=True)

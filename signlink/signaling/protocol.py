@@ -173,6 +173,15 @@ class ChatAck:
 
 
 @dataclass(frozen=True)
+class Typing:
+    """The sender is (or stopped) writing a chat message: relayed to the peer, never stored."""
+
+    type: ClassVar[str] = "typing"
+    active: bool
+    session_id: str | None = None
+
+
+@dataclass(frozen=True)
 class End:
     type: ClassVar[str] = "end"
     session_id: str | None = None
@@ -231,6 +240,7 @@ ClientMessage = (
     | Signal
     | Chat
     | ChatAck
+    | Typing
     | End
     | WrapUp
     | Transfer
@@ -277,6 +287,13 @@ def _text(raw: dict[str, Any], name: str, *, limit: int, required: bool = True) 
     value = _str(raw, name, limit=limit)
     if _CONTROL.search(value):
         raise _bad(f"{name} contains control characters")
+    return value
+
+
+def _bool(raw: dict[str, Any], name: str) -> bool:
+    value = raw.get(name)
+    if not isinstance(value, bool):
+        raise _bad(f"{name} must be true or false")
     return value
 
 
@@ -384,6 +401,7 @@ _PARSERS: dict[str, Any] = {
     ChatAck.type: lambda raw: ChatAck(
         _str(raw, "id", limit=64, pattern=_CHAT_ID), _opt_id(raw, "session_id")
     ),
+    Typing.type: lambda raw: Typing(_bool(raw, "active"), _opt_id(raw, "session_id")),
     End.type: lambda raw: End(_opt_id(raw, "session_id")),
     WrapUp.type: _wrap_up,
     Transfer.type: lambda raw: Transfer(_str(raw, "language", limit=32), _str(raw, "topic", limit=32)),

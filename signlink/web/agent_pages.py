@@ -17,10 +17,17 @@ from signlink.web.render import render
 # Wrap-up outcome codes, in the order the form lists them (the wire contract's list).
 OUTCOMES = ("resolved", "follow_up", "repair_booked", "transferred", "dropped", "other")
 WS_PATH = "/ws"
+# Ready-made visual prompts the agent can send as chat (locales: prompt.<key>).
+PROMPTS = ("move_back", "light", "show_device", "show_serial", "slower", "wait")
 
 
 def _catalogs() -> dict[str, dict[str, str]]:
     return {code: i18n.catalog(code) for code in i18n.LOCALES}
+
+
+def _prompts() -> list[tuple[str, dict[str, str]]]:
+    """Each prompt's wording in every language: the agent picks the customer's at send time."""
+    return [(key, {code: i18n.translate(code, f"prompt.{key}") for code in i18n.LOCALES}) for key in PROMPTS]
 
 
 @require_role(Role.AGENT)
@@ -39,6 +46,7 @@ async def console(request: web.Request) -> web.Response:
         ws_path=WS_PATH,
         offer_timeout_s=settings.offer_timeout_s,
         catalogs=_catalogs(),
+        prompts=_prompts(),
     )
     # A shift-long page with a CSRF token in it: never from a cache.
     response.headers["Cache-Control"] = "no-store"

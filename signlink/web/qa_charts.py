@@ -87,11 +87,12 @@ def _calls_over_time(fmt: Fmt, buckets: Sequence[Mapping[str, Any]], hourly: boo
     total = sum(v or 0 for v in values[0])
     if total:
         peak = max(range(len(buckets)), key=lambda i: values[0][i] or 0)
-        summary = fmt.t(
+        summary = fmt.plural(
             "qa.chart.calls_summary",
+            total,
+            shown=fmt.number(total),
             peak=fmt.number(values[0][peak]),
             when=labels[peak],
-            joined=fmt.number(total),
             answered=fmt.number(sum(v or 0 for v in values[1])),
             abandoned=fmt.number(sum(v or 0 for v in values[2])),
         )
@@ -119,7 +120,9 @@ def _waiting_over_time(fmt: Fmt, buckets: Sequence[Mapping[str, Any]], hourly: b
     name = fmt.t("qa.chart.max_waiting")
     if any(values):
         peak = max(range(len(values)), key=lambda i: values[i])
-        summary = fmt.t("qa.chart.waiting_summary", peak=fmt.number(values[peak]), when=labels[peak])
+        summary = fmt.plural(
+            "qa.chart.waiting_summary", values[peak], shown=fmt.number(values[peak]), when=labels[peak]
+        )
     else:
         summary = fmt.t("qa.chart.nobody_waited")
     return Chart(
@@ -335,52 +338,16 @@ def reason_text(fmt: Fmt, reason: object) -> str:
     if not isinstance(reason, Mapping):
         return fmt.label("qa.reason", reason)
     text = fmt.label("qa.reason", reason.get("reason"))
-    if reason.get("side") and reason.get("measured"):
-        text += " " + fmt.t(
+    measured = reason.get("measured")
+    if reason.get("side") and isinstance(measured, int | float) and measured:
+        text += " " + fmt.plural(
             "qa.quality.finding",
+            measured,
+            shown=fmt.number(measured),
             side=fmt.label("qa.side_of", reason.get("side")),
             bad=fmt.number(reason.get("bad")),
-            measured=fmt.number(reason.get("measured")),
         )
     return text
-
-
-def criteria_rows(fmt: Fmt, check: Mapping[str, Any] | None) -> list[tuple[str, dict[str, Any]]]:
-    """The check's criteria, failing ones first, each with its measured value as text."""
-    if not check:
-        return []
-    criteria = check.get("criteria") or {}
-    rows = []
-    for name, item in criteria.items():
-        value = item.get("value") if isinstance(item, Mapping) else None
-        status = item.get("status") if isinstance(item, Mapping) else str(item)
-        rows.append((name, {"status": status, "value_text": _value_text(fmt, value)}))
-    return sorted(rows, key=lambda r: (r[1]["status"] == "pass", r[0]))
-
-
-def metric_rows(check: Mapping[str, Any] | None) -> list[tuple[str, str]]:
-    metrics = (check or {}).get("metrics") or {}
-    return [(str(k), _plain(v)) for k, v in sorted(metrics.items())] if isinstance(metrics, Mapping) else []
-
-
-def _value_text(fmt: Fmt, value: object) -> str:
-    if isinstance(value, bool):
-        return fmt.t("qa.yes") if value else fmt.t("qa.no")
-    if isinstance(value, int | float):
-        return fmt.number(value, 0 if float(value).is_integer() or abs(value) >= 100 else 2)
-    if value is None:
-        return MISSING
-    return _plain(value)
-
-
-def _plain(value: object) -> str:
-    if isinstance(value, float):
-        return f"{value:.3g}"
-    if isinstance(value, Mapping):
-        return ", ".join(f"{k}: {_plain(v)}" for k, v in value.items())
-    if isinstance(value, list | tuple):
-        return ", ".join(_plain(v) for v in value)
-    return str(value)
 
 
 # small helpers

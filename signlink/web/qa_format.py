@@ -31,6 +31,10 @@ class Fmt:
     def t(self, key: str, **values: object) -> str:
         return i18n.translate(self.locale, key, **values)
 
+    def plural(self, key: str, count: float, *, shown: str | None = None, **values: object) -> str:
+        """A counting text in the locale's plural form ("1 customer"), see i18n.plural."""
+        return i18n.plural(self.locale, key, count, shown=shown, **values)
+
     def label(self, group: str, code: object) -> str:
         """The catalog's word for `code` in `group` (e.g. "qa.outcome"), else the code as it came."""
         if code is None or code == "":

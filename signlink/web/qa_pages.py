@@ -20,7 +20,7 @@ from aiohttp import web
 from signlink.accounts import Account, Role
 from signlink.errors import BadRequest, Forbidden, NotFound
 from signlink.queue.models import AgentStatus
-from signlink.web import i18n, keys, qa_charts, qa_data
+from signlink.web import i18n, keys, qa_charts, qa_data, qa_metrics
 from signlink.web.auth import ROLE_HOME, csrf_token, current_account, require_role
 from signlink.web.qa_format import Fmt
 from signlink.web.render import render
@@ -168,8 +168,8 @@ async def session(request: web.Request) -> web.Response:
         else None,
         timeline=qa_charts.timeline(fmt, record.get("timeline") or [], names),
         check=check,
-        check_criteria=qa_charts.criteria_rows(fmt, check),
-        check_metrics=qa_charts.metric_rows(check),
+        check_criteria=qa_metrics.criteria_rows(fmt, check),
+        check_metrics=qa_metrics.metric_rows(fmt, check),
         offers=offers,
         calls=[
             {**call, "agent_name": names.get(call.get("agent_id"), call.get("agent_id"))}

@@ -17,7 +17,13 @@ def render(request: web.Request, template: str, status: int = 200, **context: An
         return i18n.translate(locale, key, **values)
 
     html = env.get_template(template).render(
-        locale=locale, locales=i18n.LOCALES, t=t, catalog=i18n.catalog(locale), **context
+        locale=locale,
+        locales=i18n.LOCALES,
+        t=t,
+        catalog=i18n.page_catalog(locale),
+        catalog_urls=i18n.catalog_urls(),
+        template=template,
+        **context,
     )
     response = web.Response(text=html, content_type="text/html", status=status)
     if request.query.get("lang") and i18n.normalise(request.query["lang"]):

@@ -12,6 +12,7 @@ from signlink.web import (
     check_api,
     customer_pages,
     health,
+    i18n,
     metrics,
     pages,
     qa_api,
@@ -28,6 +29,7 @@ def setup(app: web.Application) -> None:
     app.router.add_get("/", pages.index)
     app.router.add_get("/check", pages.check)
     app.router.add_get("/help", pages.help_page)
+    app.router.add_get("/i18n/{locale}.json", i18n.serve_catalog)
     app.router.add_get("/login", auth.login_page)
     app.router.add_post("/login", auth.login)
     app.router.add_post("/logout", auth.logout)

@@ -13,7 +13,7 @@ from playwright.async_api import Browser, Dialog, Page, expect
 from redis.asyncio import Redis
 
 from signlink.config import Settings
-from signlink.queue.models import JoinRequest
+from signlink.queue.models import EndedBy, JoinRequest
 from signlink.queue.store import QueueStore
 from signlink.web import i18n
 from tests.support.browser import Launch, PageWatch, Serve, Shots, run_axe
@@ -190,6 +190,7 @@ async def test_live_view_updates_by_itself_and_can_be_paused(
 
     await queue.join(JoinRequest("customer-token-0001", "ASL", "phone", "normal"))
     await expect(page.locator("#live-waiting")).to_have_text("1", timeout=WAIT_MS)
+    await expect(page.locator("#live-waiting-unit")).to_have_text("customer")  # not "1 customers"
     line = page.locator('#live-lines tr[data-line="ASL/phone"]')
     await expect(line).to_be_visible()
     await expect(page.locator("#live-lines")).to_be_visible()
@@ -206,4 +207,36 @@ async def test_live_view_updates_by_itself_and_can_be_paused(
     assert await page.locator("#live").get_attribute("data-updates") == updates
     await page.click("#live-pause")
     await expect(page.locator("#live-waiting")).to_have_text("2", timeout=WAIT_MS)
+    await expect(page.locator("#live-waiting-unit")).to_have_text("customers")
+    assert watch.errors == [], watch.errors
+
+
+@pytest.mark.parametrize("locale", ["en", "zh-CN"])
+async def test_live_view_counts_calls_apart_from_agents_able_to_serve(
+    dashboard: tuple[Page, PageWatch, str], settings: Settings, redis: Redis, locale: str
+) -> None:
+    # Known state: Bob (ASL/phone) is away, Carol (ASL/phone) is in a call with an ASL/phone customer.
+    page, watch, base = dashboard
+    queue = QueueStore(redis, settings)
+    await queue.agent_login("bob", ("ASL",), ("phone",), name="Bob Chen", ready=False)
+    await queue.agent_login("carol", ("ASL",), ("phone",), name="Carol", ready=True)
+    offer = (await queue.join(JoinRequest("customer-token-0001", "ASL", "phone", "normal"))).offer
+    assert offer is not None and offer.agent_id == "carol"
+    session = await queue.accept("carol", offer.id)
+    await page.goto(f"{base}/qa/live?lang={locale}")
+    heads = page.locator("#live-lines thead th")
+    await expect(heads.nth(5)).to_have_text(i18n.translate(locale, "qa.live.col_serving"))
+    await expect(heads.nth(6)).to_have_text(i18n.translate(locale, "qa.live.col_in_call"))
+    line = page.locator('#live-lines tr[data-line="ASL/phone"]')
+    await expect(line.locator("td").nth(3)).to_have_text("2")  # online: Bob and Carol
+    await expect(line.locator('[data-col="serving"]')).to_have_text("1")  # Bob is away
+    await expect(line.locator('[data-col="in_call"]')).to_have_text("1")
+    await expect(page.locator("#live-agents-in_call")).to_have_text("1")
+    await assert_axe_clean(page)
+
+    # The call ends and Bob comes back: the refreshed row (qa-live.js) says so.
+    await queue.end_session(session.id, by=EndedBy.AGENT)
+    await queue.agent_ready("bob")
+    await expect(line.locator('[data-col="in_call"]')).to_have_text("0", timeout=WAIT_MS)
+    await expect(line.locator('[data-col="serving"]')).to_have_text("2")
     assert watch.errors == [], watch.errors

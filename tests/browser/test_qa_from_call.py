@@ -12,6 +12,7 @@ import time
 import pytest
 from playwright.async_api import Page, expect
 
+from signlink.web import i18n
 from tests.support.browser import PageWatch, run_axe
 from tests.support.e2e import AGENT_REMOTE, CALL_MS, CUSTOMER_REMOTE, Rig, expect_video_flowing, rig
 from tests.support.qa_seed import add_qa
@@ -45,6 +46,22 @@ async def reload_until(page: Page, url: str, ready: str) -> None:
             return
         assert time.monotonic() < deadline, f"{ready} never appeared on {url}"
         await page.wait_for_timeout(2000)
+
+
+async def expect_measurements_in_words(page: Page, locale: str) -> None:
+    """The real check's measurements and criteria: labels and units in the page's language, no code."""
+    await page.click("#check details.qa-more summary")
+    metrics = page.locator("#check .qa-metrics")
+    await expect(metrics).to_be_visible()
+    text = await page.locator("#check").inner_text()
+    assert re.findall(r"\b[a-z]+_[a-z_]+\b|\bluma\b", text) == [], text
+    for key in ("qa.metric.hand_share", "qa.metric.fps", "qa.metric.luma"):
+        await expect(metrics).to_contain_text(i18n.translate(locale, key))
+    for unit in ("qa.unit.fps", "qa.unit.px"):
+        await expect(metrics).to_contain_text(i18n.translate(locale, unit))
+    await expect(metrics).to_contain_text("/ 255")
+    await expect(page.locator("#check-criteria")).to_contain_text(i18n.translate(locale, "qa.unit.fps"))
+    assert await run_axe(page) == []
 
 
 async def test_a_real_call_shows_on_the_dashboard_and_in_the_csv(rig: Rig) -> None:
@@ -110,10 +127,15 @@ async def test_a_real_call_shows_on_the_dashboard_and_in_the_csv(rig: Rig) -> No
     await expect(page.locator("#timeline")).to_contain_text("Mate 60 Pro")
     # Metadata only: the chat of the call is nowhere in the record.
     assert await run_axe(page) == []
+    await expect_measurements_in_words(page, "en")
+    session_url = page.url
+    await page.goto(f"{session_url}?lang=zh-CN")
+    await expect_measurements_in_words(page, "zh-CN")
+    await page.goto(f"{session_url}?lang=en")  # the choice is kept in a cookie: back to English
 
     # The overview counts it, and the agent.
     await page.goto(f"{base}/qa")
-    await expect(page.locator("#counts")).to_contain_text("1 customers: 1 answered, 0 left before an answer")
+    await expect(page.locator("#counts")).to_contain_text("1 customer: 1 answered, 0 left before an answer")
     await expect(page.locator('#agents-table tr[data-agent="ana"]')).to_contain_text("Ana Li")
     await expect(page.locator('#agents-table tr[data-agent="ana"] td').first).to_have_text("1")
     await expect(page.locator("#figures")).to_contain_text("4.0")

@@ -12,7 +12,7 @@ from signlink.queue.clock import ManualClock
 from signlink.queue.estimator import WaitStats, digamma, expected_wait, time_to_agent
 from signlink.queue.models import AgentStatus, EndedBy, TicketState
 from signlink.queue.store import QueueStore
-from tests.queue.conftest import Join
+from tests.queue.conftest import Join, assert_consistent
 
 
 @given(st.integers(0, 300), st.integers(1, 50), st.floats(30, 900), st.floats(1e-4, 0.05))
@@ -85,6 +85,30 @@ async def test_tickets_in_other_queues_sharing_agents_count_as_ahead(
     assert position.position == 2
     # ahead: 1 in my queue + the pc ticket weighted by the share of pc agents who also serve me (1/2)
     assert position.ahead_effective == pytest.approx(1.5)
+
+
+async def test_snapshot_counts_calls_per_queue_apart_from_agents_able_to_serve(
+    store: QueueStore, join: Join
+) -> None:
+    # Two agents can serve ASL/phone; one takes an ASL/phone customer, the other (skilled for both)
+    # an ASL/pc one: "in a call" counts the calls of each queue's customers, not who could serve it.
+    await store.agent_login("a1", ["ASL"], ["phone"], ready=True)
+    await store.agent_login("a2", ["ASL"], ["phone", "pc"])
+    offer = (await join("ASL", "phone")).offer
+    assert offer is not None
+    session = await store.accept("a1", offer.id)
+    await store.agent_ready("a2")
+    pc_offer = (await join("ASL", "pc")).offer
+    assert pc_offer is not None and pc_offer.agent_id == "a2"
+    await store.accept("a2", pc_offer.id)
+    lines = {(ln.language, ln.topic): ln for ln in (await store.snapshot()).lines}
+    assert (lines["ASL", "phone"].serving_agents, lines["ASL", "phone"].in_call_agents) == (2, 1)
+    assert (lines["ASL", "pc"].serving_agents, lines["ASL", "pc"].in_call_agents) == (1, 1)
+    assert lines["BSL", "phone"].in_call_agents == 0
+    await store.end_session(session.id, by=EndedBy.AGENT)
+    lines = {(ln.language, ln.topic): ln for ln in (await store.snapshot()).lines}
+    assert (lines["ASL", "phone"].serving_agents, lines["ASL", "phone"].in_call_agents) == (2, 0)
+    await assert_consistent(store)
 
 
 async def test_no_estimate_while_every_capable_agent_is_away(store: QueueStore, join: Join) -> None:

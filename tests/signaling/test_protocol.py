@@ -161,7 +161,7 @@ def test_roles_may_send_only_their_own_messages() -> None:
 
 def test_every_message_type_has_a_parser() -> None:
     names = {"hello", "ping", "status", "accept", "decline", "signal", "chat", "chat_ack", "end"}
-    assert names | {"wrap_up", "transfer", "note", "leave", "stats"} == p.MESSAGE_TYPES
+    assert names | {"wrap_up", "transfer", "note", "leave", "stats", "typing"} == p.MESSAGE_TYPES
 
 
 def test_server_messages_encode_to_compact_json_with_their_type() -> None:
@@ -179,7 +179,14 @@ def test_server_messages_encode_to_compact_json_with_their_type() -> None:
 
 def test_a_snapshot_message_lists_each_line_and_the_agents_by_status() -> None:
     line = QueueLine(
-        "ASL", "phone", waiting=2, offered=1, longest_wait_s=95.25, online_agents=3, serving_agents=2
+        "ASL",
+        "phone",
+        waiting=2,
+        offered=1,
+        longest_wait_s=95.25,
+        online_agents=3,
+        serving_agents=2,
+        in_call_agents=1,
     )
     snapshot = QueueSnapshot(at=1795608039.6823, lines=(line,), agents={s: 0 for s in AgentStatus})
     wire = json.loads(out.encode(out.Snapshot(snapshot)))
@@ -194,6 +201,7 @@ def test_a_snapshot_message_lists_each_line_and_the_agents_by_status() -> None:
             "longest_wait_s": 95.2,
             "online_agents": 3,
             "serving_agents": 2,
+            "in_call_agents": 1,
         }
     ]
     assert set(wire["agents"]) == {s.value for s in AgentStatus}

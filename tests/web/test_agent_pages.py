@@ -85,10 +85,10 @@ async def test_console_shows_name_and_skills_and_embeds_what_the_script_needs(
         assert f'<option value="{code}"' in text
     assert '<script type="module" src="/static/js/agent.js"></script>' in text
     assert "<script>" not in text  # CSP: no inline script
-    embedded = re.search(r'<script type="application/json" id="i18n-all">(.*?)</script>', text, re.S)
+    embedded = re.search(r'<script type="application/json" id="i18n-urls">(.*?)</script>', text, re.S)
     assert embedded
-    catalogs = json.loads(embedded[1])
-    assert catalogs["zh-CN"]["agent.offer.accept"] == i18n.translate("zh-CN", "agent.offer.accept")
+    catalog = await (await client.get(json.loads(embedded[1])["zh-CN"])).json()
+    assert catalog["agent.offer.accept"] == i18n.translate("zh-CN", "agent.offer.accept")
 
 
 async def test_console_in_chinese(client: Client, settings: Settings, redis: Redis) -> None:
@@ -112,10 +112,13 @@ def test_every_literal_key_the_console_uses_is_in_the_catalog() -> None:
     web = Path(i18n.__file__).parent
     sources = [web / "templates" / "agent.html", *sorted((web / "static" / "js").glob("agent*.js"))]
     used: set[str] = set()
+    counted: set[str] = set()  # tn(): a key per plural form
     for source in sources:
         text = source.read_text("utf-8")
         used |= set(re.findall(r"""\bt\(\s*["']([a-z][\w.-]*)["']""", text))
+        counted |= set(re.findall(r"""\btn\(\s*["']([a-z][\w.-]*)["']""", text))
         used |= set(re.findall(r'data-i18n="([a-z][\w.-]*)"', text))
     assert len(used) > 50
     missing = sorted(k for k in used if not k.endswith(".") and k not in i18n.catalog("en"))
     assert missing == []
+    assert counted and sorted(k for k in counted if f"{k}.other" not in i18n.catalog("en")) == []

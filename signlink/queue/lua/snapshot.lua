@@ -1,5 +1,15 @@
--- snapshot: per skill queue, waiting and offered tickets, the longest wait, agents online and serving;
--- agents per status. Read-only.
+-- snapshot: per skill queue, waiting and offered tickets, the longest wait, agents online, serving
+-- (not away) and in a call with one of its customers; agents per status. Read-only.
+-- Calls are counted from the agents in one (tens, not the whole ticket table).
+local calls = {}
+for _, raw in ipairs(redis.call('HVALS', K.agents)) do
+  local agent = cjson.decode(raw)
+  local ticket = agent.status == 'in_call' and load(K.tickets, agent.ticket) or nil
+  if ticket then
+    local name = pair_name(ticket.lang, ticket.topic)
+    calls[name] = (calls[name] or 0) + 1
+  end
+end
 local lines = {}
 for p = 1, NP do
   local name = pair_name_at(p)
@@ -9,7 +19,8 @@ for p = 1, NP do
   lines[#lines + 1] = {pair = name, waiting = waiting, offered = all - waiting,
     longest = head[2] and math.max(0, NOW - tonumber(head[2])) or 0,
     online = tonumber(redis.call('HGET', K.cap, 'O:' .. name)) or 0,
-    serving = tonumber(redis.call('HGET', K.cap, 'S:' .. name)) or 0}
+    serving = tonumber(redis.call('HGET', K.cap, 'S:' .. name)) or 0,
+    in_call = calls[name] or 0}
 end
 local counts = redis.call('HGETALL', K.agent_counts)
 local agents = {}

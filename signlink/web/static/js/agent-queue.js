@@ -20,6 +20,28 @@ export class QueueView {
     this.render();
   }
 
+  /**
+   * What this console knows before the next snapshot (up to 2 s later): its own status moved from
+   * `before` to `after`, and a ticket of this line is now ringing here. The card stays live.
+   */
+  ownStatus(before, after) {
+    const agents = this.snapshot?.agents;
+    if (!agents || before === after || !before || before === "offline") return;
+    if (before && agents[before] > 0) agents[before] -= 1;
+    if (after) agents[after] = (agents[after] || 0) + 1;
+    this.render();
+  }
+
+  ringing(ticket) {
+    const snap = this.snapshot;
+    const line = snap?.lines?.find((l) => l.language === ticket.language && l.topic === ticket.topic);
+    if (!line || !(line.waiting > 0)) return;
+    line.waiting -= 1;
+    line.offered = (line.offered || 0) + 1;
+    if (snap.waiting > 0) snap.waiting -= 1;
+    this.render();
+  }
+
   /** Seconds since the snapshot arrived (waits grow by this much until the next one). */
   age() {
     return this.snapshot ? (performance.now() - this.receivedAt) / 1000 : 0;

@@ -3,13 +3,16 @@
 //
 // One state object; `render()` derives the view from it: wrap-up > call > offer > idle. The server
 // is the authority on the agent's status; the page only asks for changes.
-import { applyTranslations, onLocaleChange, pick, t } from "./i18n.js";
+import { applyTranslations, onLocaleChange, pick, t, tn } from "./i18n.js";
 import { Chime, OfferAlert, loadSettings, saveSettings } from "./agent-alert.js";
 import { ChatView, NotesView } from "./agent-chat.js";
 import { clock, duration, languageName, priorityName, setText, timeOfDay, topicName } from "./agent-format.js";
 import { QueueView } from "./agent-queue.js";
 import { AgentCall } from "./agent-call.js";
 import { startCallStats } from "./call-stats.js";
+import { startQualityHint } from "./call-quality.js";
+import { TypingLine, TypingSender } from "./typing.js";
+import { setupVideoTools } from "./video-tools.js";
 import { SignalClient } from "./signal.js";
 
 const $ = (id) => document.getElementById(id);
@@ -64,6 +67,10 @@ const call = new AgentCall({
   onChange: () => renderCall(),
 });
 startCallStats(() => call.call, send); // call quality for QA, whichever call is current
+const quality = startQualityHint(() => call.call, { peer: "customer" }); // and, live, for the agent
+setupVideoTools({ root: $("panel-call"), box: $("remote-box"), video: $("remote-video"), key: "agent" });
+const typingLine = new TypingLine($("typing-text"));
+const typingSender = new TypingSender((active) => link.send({ type: "typing", active }));
 
 // ---- messages from the server ----
 
@@ -85,7 +92,12 @@ function handle(message) {
     case "peer":
       return call.peer(message); // call.js itself restarts the media on "rejoined"
     case "chat":
+      typingLine.hide();
       return chat.received(message);
+    case "typing":
+      if (message.active) typingLine.show(t("typing.customer"));
+      else typingLine.hide();
+      return undefined;
     case "chat_ack":
       return chat.acked(message.id);
     case "chat_failed":
@@ -137,6 +149,7 @@ function agentStatus(message) {
 function setStatus(status, detail) {
   if (!status) return;
   const changed = status !== state.status;
+  if (changed) queue.ownStatus(state.status, status);
   state.status = status;
   if (status === "available") state.missed = null;
   if (detail && detail.missed === 0 && status !== "away") state.missed = null;
@@ -152,6 +165,7 @@ function offered(message) {
   let leftMs = message.deadline_ms ? message.deadline_ms - Date.now() : timeoutMs;
   if (leftMs > timeoutMs + SKEW_TOLERANCE_MS || leftMs < -SKEW_TOLERANCE_MS) leftMs = timeoutMs;
   const fresh = !state.offer || state.offer.offer_id !== message.offer_id;
+  if (fresh && message.ticket) queue.ringing(message.ticket);
   state.offer = {
     offer_id: message.offer_id,
     ticket: message.ticket || {},
@@ -238,6 +252,8 @@ function saved(message) {
 function toWrapUp(session, by, transferred = false, announceIt = true) {
   state.transferring = false;
   call.stop();
+  typingSender.stop();
+  typingLine.hide();
   state.wrap = {
     session_id: session.session_id,
     ticket: session.ticket || {},
@@ -332,10 +348,22 @@ $("chat-form").addEventListener("submit", (event) => {
   event.preventDefault();
   const text = $("chat-input").value.trim();
   if (!text || !state.session) return;
+  typingSender.stop();
   chat.say(text);
   $("chat-input").value = "";
 });
 sendOnEnter($("chat-input"), $("chat-form"));
+$("chat-input").addEventListener("input", () => {
+  if (state.session) typingSender.input($("chat-input").value);
+});
+// A ready-made prompt goes as a chat message in the language picked beside the prompts.
+$("prompts").addEventListener("click", (event) => {
+  const button = event.target.closest("button[data-prompt]");
+  if (!button || !state.session) return;
+  const lang = $("prompt-lang").value.toLowerCase().replace(/-(\w)/g, (_, c) => c.toUpperCase());
+  const text = button.dataset[`text${lang[0].toUpperCase()}${lang.slice(1)}`] || button.textContent.trim();
+  chat.say(text);
+});
 
 $("note-form").addEventListener("submit", (event) => {
   event.preventDefault();
@@ -457,7 +485,7 @@ function render() {
   // A refusal stays in view until closed or until the console moves on to another view.
   if (state.error && state.error.view !== state.view) state.error = null;
   const box = $("server-error");
-  if (state.view === "call" && box.parentElement !== $("call-actions")) $("call-actions").append(box);
+  if (state.view === "call" && box.parentElement !== $("call-notices")) $("call-notices").append(box);
   if (state.view !== "call" && box.nextElementSibling !== $("server-error-home")) $("server-error-home").before(box);
   box.hidden = !state.error;
   if (state.error) setText("server-error-text", state.error.text);
@@ -510,7 +538,7 @@ function missedTitle() {
 
 function missedText() {
   const m = state.missed || { count: 1, reason: "timed_out" };
-  return t("agent.missed.body", { n: m.count });
+  return tn("agent.missed.body", m.count);
 }
 
 function offerSummary() {
@@ -525,16 +553,19 @@ function offerSummary() {
 function checkWords(check) {
   if (!check) return { result: "none", title: t("agent.check.none"), failing: [] };
   const failing = (check.failing || []).map((f) => pick(f.message) || f.criterion);
-  if (check.passed) return { result: "passed", title: t("agent.check.passed"), failing: [] };
+  // A criterion the check could not judge is said so, neutrally: never counted as good.
+  const unmeasured = (check.not_measured || []).map((name) => `${t("status.not_measured")}: ${t(`crit.${name}`)}`);
+  if (check.passed) return { result: "passed", title: t("agent.check.passed"), failing: unmeasured };
   const key = check.continued_despite_failure ? "agent.check.continued" : "agent.check.failed";
-  return { result: "failed", title: t(key), failing: failing.length ? failing : [t("agent.check.no_details")] };
+  const listed = failing.length ? failing : [t("agent.check.no_details")];
+  return { result: "failed", title: t(key), failing: [...listed, ...unmeasured] };
 }
 
 function offerAnnouncement() {
   const words = checkWords(state.offer.check);
   const parts = [t("agent.offer.title") + ".", offerSummary() + "."];
   if (words.result === "failed") parts.push(words.title + ": " + words.failing.join(t("list.sep")) + ".");
-  parts.push(t("agent.offer.seconds_to_answer", { s: Math.round(secondsLeft()) }));
+  parts.push(tn("agent.offer.seconds_to_answer", Math.round(secondsLeft())));
   return parts.join(" ");
 }
 
@@ -636,6 +667,7 @@ onLocaleChange(() => {
   if (state.session) renderCallFacts();
   if (state.wrap) renderWrap();
   chat.relabel();
+  quality.relabel();
   notes.render();
   queue.render();
   render();

@@ -7,6 +7,8 @@
 
 import { Call } from "./call.js";
 import { startCallStats } from "./call-stats.js";
+import { startQualityHint } from "./call-quality.js";
+import { TypingLine, TypingSender } from "./typing.js";
 import { t } from "./i18n.js";
 
 // No receipt by then: say "not delivered" (a late receipt still turns it "delivered").
@@ -68,7 +70,15 @@ export class CallView {
       sig.on("chat", (msg) => this.onChat(msg)),
       sig.on("chat_ack", (msg) => this.mark(msg.id, "delivered")),
       sig.on("chat_failed", (msg) => this.mark(msg.id, "failed")),
+      sig.on("typing", (msg) => {
+        if (msg.active) this.typingLine.show(t("typing.agent", { name: this.agentName }));
+        else this.typingLine.hide();
+      }),
     ];
+    this.typingLine = new TypingLine($("typing-text"));
+    this.typingSender = new TypingSender((active) => sig.typing(active));
+    this.onInput = () => this.typingSender.input($("chat-text").value);
+    $("chat-text").addEventListener("input", this.onInput);
     this.onVisible = () => this.noticeSeen();
     this.onResize = () => this.render();
     document.addEventListener("visibilitychange", this.onVisible);
@@ -76,6 +86,8 @@ export class CallView {
     $("remote").addEventListener("resize", this.onResize);
     this.call.start();
     this.offs.push(startCallStats(this.call, (message) => sig.send(message))); // call quality for QA
+    this.quality = startQualityHint(this.call, { peer: "agent" }); // and, live, for the customer
+    this.offs.push(() => this.quality.stop());
     if (announce) this.announceReady();
     this.render();
     this.noticeSeen();
@@ -159,6 +171,7 @@ export class CallView {
   // ---- chat ----
 
   send(text) {
+    this.typingSender.stop();
     const id = this.sig.chat(text);
     const message = {
       id: id || `local-${Date.now()}`,
@@ -194,6 +207,7 @@ export class CallView {
 
   onChat(msg) {
     if (typeof msg.text !== "string") return;
+    this.typingLine.hide();
     this.add({ id: `in-${msg.id}`, text: msg.text, mine: false, status: "received", at: Date.now() });
     this.sig.chatAck(msg.id);
   }
@@ -289,12 +303,16 @@ export class CallView {
 
   /** After a language switch: every text again, the messages' status words too. */
   relabel() {
+    this.quality.relabel();
     this.render();
     for (const message of this.messages.values()) this.renderMessage(message);
   }
 
   close() {
     for (const off of this.offs) off();
+    this.typingSender.stop();
+    this.typingLine.hide();
+    $("chat-text").removeEventListener("input", this.onInput);
     for (const timer of this.ackTimers.values()) clearTimeout(timer);
     for (const timer of this.ready.timers) clearTimeout(timer);
     document.removeEventListener("visibilitychange", this.onVisible);

@@ -3,7 +3,7 @@
 // States: idle → camera → connecting → checking → passed | failed; busy (server full, retries by
 // itself); problem (no camera, blocked, network); done (continued, no `next` page to go to).
 
-import { applyTranslations, onLocaleChange, pick, t } from "./i18n.js";
+import { applyTranslations, onLocaleChange, pick, t, tn } from "./i18n.js";
 import { Busy, Refused, publish, unpublish } from "./whip.js";
 
 const ANNOUNCE_GAP_MS = 2500; // live-region updates at most this often while checking
@@ -203,7 +203,7 @@ function render() {
     document.getElementById("problem-title").textContent = t(model.problem.title);
     document.getElementById("problem-text").textContent = t(model.problem.text);
   }
-  document.getElementById("busy-text").textContent = t("state.busy_retry", { seconds: model.busySeconds });
+  document.getElementById("busy-text").textContent = tn("state.busy_retry", model.busySeconds);
   document.getElementById("done-text").textContent = doneText();
   document.getElementById("placeholder").hidden = Boolean(video.srcObject);
   document.title = `${t("check.title")} · ${t("app.name")}`;
@@ -391,7 +391,7 @@ function waitAndRetry(seconds) {
     const left = Math.ceil((until - Date.now()) / 1000);
     if (left > 0) {
       model.busySeconds = left;
-      document.getElementById("busy-text").textContent = t("state.busy_retry", { seconds: left });
+      document.getElementById("busy-text").textContent = tn("state.busy_retry", left);
       return;
     }
     clearInterval(retryTimer);

@@ -1,5 +1,6 @@
-// Interface text on the client: reads the catalog the page embeds (#i18n), and on pages that embed
-// every catalog (#i18n-all) switches language without a reload, so a running camera check goes on.
+// Interface text on the client: reads the catalog the page embeds (#i18n, its own language, English
+// filling gaps). Pages that list the catalogs' URLs (#i18n-urls) switch language without a reload (a
+// running camera check goes on): the other catalog is a static, cached file fetched on first switch.
 //
 // Markup: data-i18n="key" sets textContent; data-i18n-attr="attr:key;attr2:key2" sets attributes.
 
@@ -11,9 +12,10 @@ function readJson(id) {
   return el ? JSON.parse(el.textContent) : null;
 }
 
-const all = readJson("i18n-all");
+const urls = readJson("i18n-urls");
 let current = document.documentElement.lang || "en";
 let strings = readJson("i18n") || {};
+const all = urls ? { [current]: strings } : null;
 const listeners = new Set();
 
 export function locale() {
@@ -22,8 +24,16 @@ export function locale() {
 
 /** The text for `key` in the current language; `{name}` placeholders filled from `values`. */
 export function t(key, values = {}) {
-  const text = strings[key] ?? (all && all.en && all.en[key]) ?? key;
+  const text = strings[key] ?? key;
   return text.replace(/\{(\w+)\}/g, (whole, name) => (name in values ? String(values[name]) : whole));
+}
+
+/** A counting text: `key.<form>` by the locale's CLDR plural rules ("1 customer", "2 customers"),
+ * as the server's i18n.plural(); {count} is `values.count` when given (a formatted number), else n. */
+export function tn(key, n, values = {}) {
+  const form = new Intl.PluralRules(current).select(Math.abs(Number(n)));
+  const chosen = `${key}.${form}` in strings ? `${key}.${form}` : `${key}.other`;
+  return t(chosen, { count: n, ...values });
 }
 
 /** Pick the part of a server message `{"en": ..., "zh-CN": ...}` for the current language. */
@@ -50,8 +60,24 @@ export function onLocaleChange(fn) {
   listeners.add(fn);
 }
 
-export function setLocale(code) {
-  if (!all || !all[code]) return false;
+/** Fetch `code`'s catalog once (the browser caches the file for a year per version). */
+async function load(code) {
+  if (all[code]) return all[code];
+  const response = await fetch(urls[code], { credentials: "same-origin" });
+  if (!response.ok) throw new Error(`catalog ${code}: HTTP ${response.status}`);
+  all[code] = await response.json();
+  return all[code];
+}
+
+/** Switch to `code` in place; resolves false when this page cannot (then follow the link). */
+export async function setLocale(code) {
+  if (!all || !urls[code]) return false;
+  try {
+    await load(code);
+  } catch (err) {
+    console.info("language switch by reload:", err);
+    return false;
+  }
   current = code;
   strings = all[code];
   document.documentElement.lang = code;
@@ -81,6 +107,9 @@ if (all) {
   document.addEventListener("click", (event) => {
     const link = event.target.closest && event.target.closest("a[data-lang]");
     if (!link || event.ctrlKey || event.metaKey || event.shiftKey) return;
-    if (setLocale(link.dataset.lang)) event.preventDefault();
+    event.preventDefault();
+    setLocale(link.dataset.lang).then((done) => {
+      if (!done) window.location.assign(link.href);
+    });
   });
 }

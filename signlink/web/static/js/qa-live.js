@@ -4,7 +4,7 @@
 // announced (a live region talking every 5 s drowns everything else); the time of the last update
 // is on screen, "Pause updates" stops them (WCAG 2.2.2), and a failed update says so and retries.
 // Data becomes text through textContent only.
-import { t } from "./i18n.js";
+import { t, tn } from "./i18n.js";
 
 const API = "/api/qa/live";
 const STATUSES = ["available", "on_offer", "in_call", "wrap_up", "away"];
@@ -69,6 +69,13 @@ function cell(tag, content, className = "") {
   return node;
 }
 
+// An agent count in its column, named for tests and styles (data-col), as the server renders it.
+function counted(column, value) {
+  const node = cell("td", String(value ?? 0), "num");
+  node.dataset.col = column;
+  return node;
+}
+
 /** Queues with someone waiting or an agent online, longest wait first (as qa_pages.active_lines). */
 export function activeLines(lines) {
   return lines
@@ -79,6 +86,7 @@ export function activeLines(lines) {
 export function render(data) {
   const waiting = Number(data.waiting) || 0;
   setText("live-waiting", String(waiting));
+  setText("live-waiting-unit", tn("qa.live.customers", waiting));
   setDuration("live-longest", waiting ? data.longest_wait_s : null);
   for (const status of STATUSES) setText(`live-agents-${status}`, String((data.agents || {})[status] ?? 0));
   const all = data.lines || [];
@@ -98,7 +106,8 @@ export function render(data) {
       cell("td", String(line.waiting), "num"),
       cell("td", line.waiting ? duration(line.longest_wait_s) : "–", "num"),
       online,
-      cell("td", String(line.serving_agents), "num"),
+      counted("serving", line.serving_agents),
+      counted("in_call", line.in_call_agents),
     );
     return tr;
   });
@@ -107,7 +116,7 @@ export function render(data) {
   document.getElementById("live-empty").hidden = rows.length > 0;
   const quiet = document.getElementById("live-quiet");
   quiet.hidden = all.length === active.length;
-  quiet.textContent = t("qa.live.quiet", { count: all.length - active.length });
+  quiet.textContent = tn("qa.live.quiet", all.length - active.length);
   const at = document.getElementById("live-at");
   at.textContent = clock(data.at);
   at.dateTime = new Date(data.at * 1000).toISOString();

@@ -26,6 +26,7 @@
  *   sig.signal(data)                                // {sdp} | {candidate}: relayed to the other party
  *   sig.chat(text) -> id | null                     // null when not open; watch chat_ack / chat_failed
  *   sig.chatAck(id), sig.end(), sig.leave()         // chat receipt, end the call, leave the queue
+ *   sig.typing(active)                              // "I am writing" on/off: relayed, never stored
  *   sig.status("available"|"away"), sig.accept(offerId), sig.decline(offerId)
  *   sig.wrapUp(sessionId, outcome, notes), sig.transfer(language, topic), sig.note(sessionId, text)
  *   sig.close()                                     // no reconnect after this
@@ -225,6 +226,10 @@ export class SignalClient {
   chat(text) {
     const id = newId();
     return this.send({ type: "chat", id, text }) ? id : null;
+  }
+
+  typing(active) {
+    return this.send({ type: "typing", active: Boolean(active) });
   }
 
   chatAck(id) {

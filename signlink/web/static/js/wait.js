@@ -2,6 +2,8 @@
 //
 // Joins the queue once (POST /api/tickets) and keeps the ticket's token in localStorage; a reload
 // or a dropped connection resumes over the WebSocket with that token instead of joining again.
+// A join that gets no answer, or finds the service briefly unavailable, is sent again with backoff
+// (see postTicket: never a second ticket).
 // Position and estimated wait update live; the status line changes (and is announced) only when
 // its words change. The camera runs as a self view so the customer can keep themselves in frame.
 //
@@ -9,9 +11,10 @@
 // | no_request.
 
 import { CallView } from "./call-page.js";
+import { setupVideoTools } from "./video-tools.js";
 import { openCamera, stopStream } from "./call.js";
 import { watchWhileWaiting } from "./check-watch.js";
-import { applyTranslations, onLocaleChange, t } from "./i18n.js";
+import { applyTranslations, onLocaleChange, t, tn } from "./i18n.js";
 import * as journey from "./journey.js";
 import { CLOSE, SignalClient } from "./signal.js";
 
@@ -35,11 +38,17 @@ const model = {
   message: null, // {title, text} catalog keys for the message view
   note: null, // a catalog key said above the place in the queue (transferred, place lost)
   socket: "idle",
+  joinRetrying: false, // a join try got no answer: the next one is on its way
   camera: "starting", // starting | on | denied | missing | busy
 };
 
+// Join tries after the first: no answer, or 502-504 (a restart, a Redis failover). Then "try again".
+const JOIN_RETRY_MS = [1000, 2000, 4000, 8000, 15_000];
+const JOIN_RETRY_STATUS = new Set([502, 503, 504]);
+
 let sig = null;
 let token = null;
+let joinRun = 0; // the current join; a newer one (or leaving) stops an older one's retries
 let view = null; // the CallView while in a call
 let stream = null;
 
@@ -55,7 +64,7 @@ function estimateText(seconds) {
   if (typeof seconds !== "number" || !Number.isFinite(seconds)) return t("wait.estimate_unknown");
   if (seconds < 60) return t("wait.under_minute");
   const minutes = Math.round(seconds / 60);
-  return minutes === 1 ? t("wait.minute_one") : t("wait.minutes", { n: minutes });
+  return tn("wait.minutes", minutes);
 }
 
 function positionText() {
@@ -70,6 +79,7 @@ function statusText() {
 }
 
 function connectionText() {
+  if (model.state === "joining" && model.joinRetrying) return t("wait.join_retrying");
   // In a call the call bar says it, in the same place as every other call state.
   if (model.socket !== "reconnecting" || model.state === "call") return "";
   return t("wait.reconnecting");
@@ -262,9 +272,58 @@ function notServed(data) {
   };
 }
 
+function newToken() {
+  const bytes = crypto.getRandomValues(new Uint8Array(32));
+  return btoa(String.fromCharCode(...bytes)).replace(/\+/g, "-").replace(/\//g, "_").replace(/=+$/, "");
+}
+
+const sleep = (ms) => new Promise((resolve) => setTimeout(resolve, ms));
+
+// POST /api/tickets until it answers (or the tries run out): { response, data, retried }, response
+// null when nothing answered. The page makes the ticket's token and sends it with every try, so a
+// try that reached the queue but whose answer was lost is not a second ticket: the next try gets
+// 409 for this same token, which means "you are in".
+async function postTicket(body, ticketToken, run) {
+  for (let attempt = 0; ; attempt += 1) {
+    let response = null;
+    let data = {};
+    try {
+      response = await fetch("/api/tickets", {
+        method: "POST",
+        headers: {
+          "Content-Type": "application/json",
+          Accept: "application/json",
+          Authorization: `Bearer ${ticketToken}`,
+        },
+        body: JSON.stringify(body),
+      });
+      data = await response.json().catch(() => ({}));
+    } catch (err) {
+      console.warn("joining the queue: no answer:", err);
+    }
+    const again = response === null || JOIN_RETRY_STATUS.has(response.status);
+    if (!again || attempt >= JOIN_RETRY_MS.length || run !== joinRun) {
+      return { response, data, retried: attempt > 0 };
+    }
+    model.joinRetrying = true;
+    render();
+    await sleep(JOIN_RETRY_MS[attempt]);
+    if (run !== joinRun) return { response: null, data: {}, retried: true };
+  }
+}
+
 async function join({ language = model.language, topic = model.topic } = {}) {
   const prefs = journey.prefs();
-  setState("joining", { language, topic, position: null, estimate: null, message: null, note: model.note });
+  const run = ++joinRun;
+  setState("joining", {
+    language,
+    topic,
+    position: null,
+    estimate: null,
+    message: null,
+    note: model.note,
+    joinRetrying: false,
+  });
   const body = {
     language,
     topic: model.topic,
@@ -273,21 +332,20 @@ async function join({ language = model.language, topic = model.topic } = {}) {
   };
   if (prefs.device_model) body.device_model = prefs.device_model;
   if (prefs.device_serial) body.device_serial = prefs.device_serial;
-  let response;
-  let data = {};
-  try {
-    response = await fetch("/api/tickets", {
-      method: "POST",
-      headers: { "Content-Type": "application/json", Accept: "application/json" },
-      body: JSON.stringify(body),
-    });
-    data = await response.json().catch(() => ({}));
-  } catch (err) {
-    console.warn("joining the queue failed:", err);
+  const mine = newToken();
+  const { response, data, retried } = await postTicket(body, mine, run);
+  if (run !== joinRun) return; // left, or joined again, meanwhile
+  model.joinRetrying = false;
+  if (response === null) {
     setState("error", { message: { title: "wait.error_title", text: "wait.error_text" } });
     return;
   }
-  if (response.status === 201 && data.token) {
+  if (response.status === 409 && retried) {
+    // An earlier try got through (its answer was lost): this token's ticket is the place.
+    journey.saveTicket({ token: mine, ticket_id: data.ticket_id, language, topic: model.topic, phase: "waiting" });
+    setState("waiting");
+    connect(mine);
+  } else if (response.status === 201 && data.token) {
     const stored = { token: data.token, ticket_id: data.ticket_id, language, topic: model.topic };
     journey.saveTicket({ ...stored, phase: "waiting" });
     setState("waiting", { position: data.position ?? null, estimate: data.estimated_wait_s ?? null });
@@ -413,6 +471,7 @@ function finish(by) {
 }
 
 async function leave() {
+  joinRun += 1; // a join still retrying stops
   const current = journey.ticket();
   sig?.leave();
   if (current) {
@@ -509,6 +568,12 @@ window.addEventListener("pageshow", (event) => {
 
 function begin() {
   applyTranslations(root);
+  setupVideoTools({
+    root: document.querySelector(".view.call"),
+    box: $("remote-box"),
+    video: $("remote"),
+    key: "customer",
+  });
   const stored = journey.ticket();
   if (stored && stored.phase !== "ended") {
     model.language = stored.language || model.language;
