@@ -25,14 +25,10 @@ CRITERION_TEXT: dict[str, dict[str, str]] = {
     "frozen": {"en": "The picture froze", "zh-CN": "画面卡住"},
 }
 # A criterion the check had nothing to measure on is not good either: the agent is told so.
-NOT_MEASURED_TEXT = {"en": "{name}: could not be measured", "zh-CN": "{name}：未能测量"}
 
 
-def _failing(name: str, status: str) -> FailingCriterion:
-    text = CRITERION_TEXT.get(name, {"en": name, "zh-CN": name})
-    if status == "not_measured":
-        text = {locale: NOT_MEASURED_TEXT[locale].format(name=text[locale]) for locale in text}
-    return FailingCriterion(name, text)
+def _failing(name: str) -> FailingCriterion:
+    return FailingCriterion(name, CRITERION_TEXT.get(name, {"en": name, "zh-CN": name}))
 
 
 class LatestState(Protocol):
@@ -61,8 +57,8 @@ def with_latest(summary: CheckSummary, latest: LatestState | None, now: float) -
     return dataclasses.replace(
         summary,
         passed=latest.passed,
-        failing=tuple(_failing(name, "fail") for name in latest.failing)
-        + tuple(_failing(name, "not_measured") for name in latest.not_measured),
+        failing=tuple(_failing(name) for name in latest.failing),
+        not_measured=tuple(latest.not_measured),
         measured_epoch=latest.measured_epoch,
         measured_age_s=max(0.0, now - latest.measured_epoch),
     )
@@ -81,11 +77,8 @@ def ticket_info(ticket: Ticket, now: float) -> TicketInfo:
 
 
 def check_summary(record: CheckRecord) -> CheckSummary:
-    failing = tuple(
-        _failing(name, result.status)
-        for name, result in record.criteria.items()
-        if result.status in ("fail", "not_measured")
-    )
+    # Not measured is listed apart (the console says so neutrally): never good, never a failure either.
+    failing = tuple(_failing(name) for name, result in record.criteria.items() if result.status == "fail")
     return CheckSummary(
         verdict_id=record.id,
         passed=record.passed,
