@@ -1,0 +1,79 @@
+"""Which PostgreSQL `signlink serve` uses when SIGNLINK_DATABASE_URL is empty (README, "Database").
+
+First a PostgreSQL already running here (the local socket, then 127.0.0.1:5432) that lets us connect
+as the `postgres` role or as ourselves and open or create our database; else a private server under
+`var/postgres` (db/postgres_server.py), started now and stopped on exit.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+import getpass
+import logging
+from pathlib import Path
+
+import asyncpg
+
+from signlink.db.postgres_server import PostgresServer
+
+log = logging.getLogger(__name__)
+
+SOCKET_DIRS = ("/var/run/postgresql", "/tmp")
+LOCAL_PORT = 5432
+PRIVATE_PORT = 5433
+
+
+def _candidates(database: str) -> list[str]:
+    users = dict.fromkeys(["postgres", getpass.getuser()])
+    out = []
+    for user in users:
+        for folder in SOCKET_DIRS:
+            if Path(folder, f".s.PGSQL.{LOCAL_PORT}").exists():
+                out.append(f"postgresql://{user}@/{database}?host={folder}&port={LOCAL_PORT}")
+        out.append(f"postgresql://{user}@127.0.0.1:{LOCAL_PORT}/{database}")
+    return out
+
+
+async def _usable(url: str, database: str) -> bool:
+    """Can we open `database` at `url`, creating it through the `postgres` database if needed?"""
+    try:
+        conn = await asyncpg.connect(url, timeout=2)
+    except asyncpg.InvalidCatalogNameError:
+        admin_url = url.replace(f"/{database}", "/postgres", 1)
+        try:
+            admin = await asyncpg.connect(admin_url, timeout=2)
+        except (TimeoutError, OSError, asyncpg.PostgresError):
+            return False
+        try:
+            await admin.execute(f'CREATE DATABASE "{database}"')
+        except asyncpg.PostgresError as exc:
+            log.info("the PostgreSQL at %s does not let us create %s: %s", admin_url, database, exc)
+            return False
+        finally:
+            await admin.close()
+        return True
+    except (TimeoutError, OSError, asyncpg.PostgresError):
+        return False
+    await conn.close()
+    return True
+
+
+async def find_local(database: str) -> str | None:
+    for url in _candidates(database):
+        if await _usable(url, database):
+            return url
+    return None
+
+
+def resolve(database: str, data_dir: Path, stack: contextlib.ExitStack) -> str:
+    """The URL to use: a local PostgreSQL's, else a private server's (stopped when `stack` closes)."""
+    url = asyncio.run(find_local(database))
+    if url is not None:
+        log.info("using the PostgreSQL already running here (%s)", url.split("?")[0])
+        return url
+    server = stack.enter_context(PostgresServer(data_dir / "postgres", port=PRIVATE_PORT))
+    admin = server.url("postgres")
+    if not asyncio.run(_usable(server.url(database), database)):
+        raise RuntimeError(f"cannot create the database {database} in the private postgres ({admin})")
+    return server.url(database)
