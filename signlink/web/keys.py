@@ -12,6 +12,7 @@ from signlink.config import Settings
 
 if TYPE_CHECKING:
     from signlink.accounts import AccountStore, Passwords
+    from signlink.db.database import Database
     from signlink.queue.store import QueueStore
     from signlink.records.recorder import Recorder
     from signlink.records.reports import Reports
@@ -33,6 +34,7 @@ VERDICTS: web.AppKey[VerdictStore] = web.AppKey("verdicts")
 QUEUE: web.AppKey[QueueStore] = web.AppKey("queue")
 CALLS: web.AppKey[CallService] = web.AppKey("calls")
 SESSIONS: web.AppKey[SessionRecords] = web.AppKey("sessions")
+DATABASE: web.AppKey[Database] = web.AppKey("database")
 RECORDS: web.AppKey[RecordStore] = web.AppKey("records")
 REPORTS: web.AppKey[Reports] = web.AppKey("reports")
 RECORDER: web.AppKey[Recorder] = web.AppKey("recorder")
