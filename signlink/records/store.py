@@ -309,8 +309,8 @@ class RecordStore:
                 "WHERE part = $1 AND session_id = $2 AND wrapped_at IS NULL",
                 part,
                 e.session_id,
-                e.outcome or "",
-                e.text or "",
+                _text(e.outcome),
+                _text(e.text),
                 e.at,
             )
         elif e.type is CallEventType.RATED:
@@ -320,7 +320,7 @@ class RecordStore:
                 part,
                 e.session_id,
                 e.rating,
-                e.text or "",
+                _text(e.text),
                 e.at,
             )
         elif e.type is CallEventType.NOTE:
@@ -331,7 +331,7 @@ class RecordStore:
                 e.id,
                 e.session_id,
                 e.n or 0,
-                e.text or "",
+                _text(e.text),
                 e.at,
             )
 
@@ -550,6 +550,11 @@ class RecordStore:
     async def verdict(self, verdict_id: str) -> VerdictRecord | None:
         row = await self.db.fetchrow("SELECT * FROM verdicts WHERE id = $1", verdict_id)
         return verdict_of(row) if row else None
+
+
+def _text(value: str | None) -> str:
+    """PostgreSQL text cannot hold NUL: it becomes U+FFFD (every other character is kept as it is)."""
+    return (value or "").replace("\x00", "\ufffd")
 
 
 def _num(name: str, value: float | None) -> float | int | None:

@@ -39,6 +39,12 @@ class PostgresProcess:
         asyncio.run(self._template())
         return self
 
+    async def start_async(self) -> PostgresProcess:
+        """start() from inside an event loop."""
+        await asyncio.to_thread(self.server.start)
+        await self._template()
+        return self
+
     async def _template(self) -> None:
         conn = await asyncpg.connect(self.url())
         try:
