@@ -6,7 +6,6 @@ from __future__ import annotations
 import asyncio
 import os
 import signal
-import subprocess
 import sys
 
 from redis.asyncio import Redis
@@ -84,7 +83,8 @@ async def assert_complete(db: Database, n: int) -> None:
     counts = await db.fetchrow(
         "SELECT (SELECT count(*) FROM quality_samples) AS samples, "
         "(SELECT count(*) FROM call_sessions WHERE wrapped_at IS NOT NULL AND rated_at IS NOT NULL) AS done, "
-        "(SELECT count(*) FROM ticket_events) AS events, (SELECT count(DISTINCT event_id) FROM ticket_events) AS d"
+        "(SELECT count(*) FROM ticket_events) AS events, "
+        "(SELECT count(DISTINCT event_id) FROM ticket_events) AS d"
     )
     assert counts is not None
     assert (counts["samples"], counts["done"]) == (2 * n, n)
@@ -99,7 +99,9 @@ async def test_a_recorder_killed_mid_batch_loses_and_doubles_nothing(
     await calls(settings, redis, n)
     db = Database(database_url)
     env = {**os.environ, **settings_env(settings), "PYTHONPATH": str(PROJECT_ROOT)}
-    child = subprocess.Popen([sys.executable, "-m", "tests.support.recorder_child", "doomed"], env=env)
+    child = await asyncio.create_subprocess_exec(
+        sys.executable, "-m", "tests.support.recorder_child", "doomed", env=env
+    )
     try:
         for _ in range(600):  # until it has committed some batches, not all
             row = await db.fetchrow("SELECT count(*) AS n FROM ticket_events")
@@ -107,14 +109,15 @@ async def test_a_recorder_killed_mid_batch_loses_and_doubles_nothing(
                 break
             await asyncio.sleep(0.02)
         child.send_signal(signal.SIGKILL)
-        child.wait()
+        await child.wait()
         done = await db.fetchrow("SELECT count(*) AS n FROM ticket_events")
         assert done is not None and 0 < done["n"] < 4 * n  # killed part-way
         await drain(recorder_of(settings, redis, db, "heir"))  # claims what the dead one held
         await assert_complete(db, n)
     finally:
-        if child.poll() is None:
+        if child.returncode is None:
             child.kill()
+            await child.wait()
         await db.close()
 
 
