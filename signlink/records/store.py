@@ -17,7 +17,7 @@ from typing import Any
 
 import asyncpg
 
-from signlink.db import migrations, partitions
+from signlink.db import partitions, schema
 from signlink.db.database import Database
 from signlink.queue.call_events import CallEvent, CallEventType
 from signlink.queue.events import EventType, QueueEvent
@@ -161,7 +161,7 @@ class RecordStore:
         if self._schema_ok:
             return
         async with self.db.connection() as conn:
-            await migrations.require_current(conn)
+            await schema.require_current(conn)
         self._schema_ok = True
 
     # -- partitions --------------------------------------------------------------------------------------

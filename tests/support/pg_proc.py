@@ -14,7 +14,7 @@ from pathlib import Path
 
 import asyncpg
 
-from signlink.db import migrations, partitions
+from signlink.db import partitions, schema
 from signlink.db.postgres_server import PostgresServer
 from tests.support.redis_proc import free_port
 
@@ -54,7 +54,7 @@ class PostgresProcess:
             await conn.close()
         conn = await asyncpg.connect(self.url(TEMPLATE))
         try:
-            await migrations.migrate(conn)
+            await schema.migrate(conn)
         finally:
             await conn.close()
 
