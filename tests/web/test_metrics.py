@@ -88,3 +88,19 @@ async def test_a_configured_token_is_required(aiohttp_client: AiohttpClient, set
     assert (await client.get("/metrics", headers={"Authorization": "Basic s3cret-token"})).status == 401
     ok = await client.get("/metrics", headers={"Authorization": "Bearer s3cret-token"})
     assert ok.status == 200 and "signlink_agents" in await ok.text()
+
+
+async def test_a_recorder_far_behind_makes_healthz_say_so(
+    aiohttp_client: AiohttpClient, settings: Settings
+) -> None:
+    away = settings.replace(
+        database_url=f"postgresql://signlink@127.0.0.1:{free_port()}/signlink", recorder_lag_alarm=2
+    )
+    client = await aiohttp_client(create_app(away))
+    queue = client.app[keys.QUEUE]
+    await queue.agent_login("ana", ["ASL"], ["phone"])  # away: tickets wait
+    for i in range(3):
+        await queue.join(JoinRequest(f"customer-token-behind-{i:04d}", "ASL", "phone", "normal"))
+    body = await (await client.get("/healthz")).json()
+    assert body["status"] == "degraded" and body["recorder_behind_events"] >= 4
+    assert "events behind" in body["recorder_error"]
