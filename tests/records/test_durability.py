@@ -12,6 +12,7 @@ from redis.asyncio import Redis
 
 from signlink.config import PROJECT_ROOT, Settings
 from signlink.db.database import Database
+from signlink.quality.verdict import Criterion, CriterionResult, Status, Verdict
 from signlink.queue.call_events import CallEventLog
 from signlink.queue.models import EndedBy, JoinRequest
 from signlink.queue.store import QueueStore
@@ -20,10 +21,17 @@ from signlink.records.recorder import Recorder
 from signlink.records.reports import Reports
 from signlink.records.sessions import SessionRecords
 from signlink.records.store import RecordStore
+from signlink.records.verdicts import VerdictStore
 from tests.support.e2e import settings_env
 from tests.support.pg_proc import PostgresProcess
 
 LANGS, TOPICS = ("ASL",), ("phone",)
+PASSING = Verdict(
+    passed=True,
+    complete=True,
+    criteria=tuple(CriterionResult(c, Status.PASS, 1.0, 0.5, {"en": "", "zh-CN": ""}) for c in Criterion),
+    metrics={"fps": 25.0},
+)
 
 
 def world_settings(redis_url: str, database_url: str) -> Settings:
@@ -73,11 +81,13 @@ async def drain(recorder: Recorder) -> None:
         pass
 
 
-async def assert_complete(db: Database, n: int) -> None:
-    """n tickets, each answered once, wrapped up, rated 4 and with its two samples: no more, no less."""
+async def assert_complete(db: Database, n: int, waiting: int = 0) -> None:
+    """n tickets answered once, wrapped up, rated 4 and with two samples each (and `waiting` more
+    still waiting): no more, no less."""
     reports = Reports(RecordStore(db, 90), languages=LANGS, topics=TOPICS, thresholds=(120, 30))
     s = await reports.summary(Filters.period(0, 4_000_000_000))
-    assert (s["tickets"], s["answered"], s["offers"]["made"], s["offers"]["accepted"]) == (n, n, n, n)
+    assert (s["tickets"], s["answered"], s["offers"]["accepted"]) == (n + waiting, n, n)
+    assert s["offers"]["made"] == n
     assert s["rating"] == {"count": n, "avg": 4.0}
     assert s["quality"]["calls_with_samples"] == n and s["quality"]["avg_fps"] == 25.0
     counts = await db.fetchrow(
@@ -88,7 +98,7 @@ async def assert_complete(db: Database, n: int) -> None:
     )
     assert counts is not None
     assert (counts["samples"], counts["done"]) == (2 * n, n)
-    assert counts["events"] == counts["d"] == 4 * n  # joined, offered, accepted, ended: each once
+    assert counts["events"] == counts["d"] == 4 * n + waiting  # joined, offered, accepted, ended: once
 
 
 async def test_a_recorder_killed_mid_batch_loses_and_doubles_nothing(
@@ -134,6 +144,15 @@ async def test_postgres_killed_then_away_under_load_the_queue_runs_and_records_c
         pg.kill()  # kill -9 of every postgres process, the recorder mid-stream
         during = await calls(settings, redis, 30, start=30)  # the live path carries on without it
         assert len(set(first + during)) == 60
+        # A check while it is away: the live copy serves the offer; the record comes later.
+        verdicts = VerdictStore(redis, settings.redis_prefix, 3600)
+        verdict_id = await verdicts.save(PASSING, check_id="c-away", duration_s=4.0)
+        assert (await verdicts.get(verdict_id)).passed
+        queue = QueueStore(redis, settings)
+        await queue.agent_away("ana")
+        checked = await queue.join(
+            JoinRequest("customer-token-durable-checked", "ASL", "phone", "normal", verdict_id=verdict_id)
+        )
         assert not await db.healthy()
         await asyncio.sleep(2)  # away a while (longer outages: docs/operations.md, a minute measured by hand)
         assert (await recorder.lag()).behind > 0  # events wait in the streams
@@ -145,7 +164,9 @@ async def test_postgres_killed_then_away_under_load_the_queue_runs_and_records_c
                     break
             await asyncio.sleep(0.05)
         await recorder.stop()
-        await assert_complete(db, 60)
+        record = await RecordStore(db, 90).get(checked.ticket.id)
+        assert record is not None and record.check is not None and record.check.found and record.check.passed
+        await assert_complete(db, 60, waiting=1)
     finally:
         await db.close()
         pg.remove()
