@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
+import functools
 import getpass
 import logging
 from collections.abc import Callable
@@ -33,9 +34,17 @@ def _candidates() -> list[Callable[[str], str]]:
     for user in users:
         for folder in SOCKET_DIRS:
             if Path(folder, f".s.PGSQL.{LOCAL_PORT}").exists():
-                out.append(lambda db, u=user, f=folder: f"postgresql://{u}@/{db}?host={f}&port={LOCAL_PORT}")
-        out.append(lambda db, u=user: f"postgresql://{u}@127.0.0.1:{LOCAL_PORT}/{db}")
+                out.append(functools.partial(_socket_url, user, folder))
+        out.append(functools.partial(_tcp_url, user))
     return out
+
+
+def _socket_url(user: str, folder: str, database: str) -> str:
+    return f"postgresql://{user}@/{database}?host={folder}&port={LOCAL_PORT}"
+
+
+def _tcp_url(user: str, database: str) -> str:
+    return f"postgresql://{user}@127.0.0.1:{LOCAL_PORT}/{database}"
 
 
 async def _usable(url: str, admin_url: str, database: str) -> bool:
