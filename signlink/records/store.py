@@ -23,7 +23,7 @@ from signlink.queue.call_events import CallEvent, CallEventType
 from signlink.queue.events import EventType, QueueEvent
 from signlink.records import aggregates, sql
 from signlink.records.quality import QualitySample, Side, summarise
-from signlink.records.row import row_of
+from signlink.records.row import Row, row_of
 from signlink.records.sessions import NoteRecord, SessionRecord
 from signlink.records.ticket import CheckCopy, SessionFacts, TicketRecord
 from signlink.records.verdicts import CriterionRecord, Outcome, VerdictRecord
@@ -143,6 +143,64 @@ def session_of(row: Any, notes: Sequence[Any]) -> SessionRecord:
     )
 
 
+class Rollup:
+    """The changes of one transaction to the hourly roll-ups: each written ticket's new share added and
+    its old one taken away (db/migrations/002), summed per row, then upserted in key order."""
+
+    def __init__(self) -> None:
+        self.pairs: dict[tuple[date, int, str, str], dict[str, float]] = {}
+        self.failing: dict[tuple[date, int, str, str, str], float] = {}
+        self.agents: dict[tuple[date, int, str], dict[str, float]] = {}
+
+    def add(self, row: Row | None, sign: int) -> None:
+        if row is None:
+            return
+        part_c = aggregates.contribution(row)
+        hour = int(row.at // 3600)
+        key = (partitions.month_of(row.at), hour, row.language, row.topic)
+        mine = self.pairs.setdefault(key, {})
+        for name, value in part_c.fields.items():
+            if name.startswith(aggregates.FAIL_PREFIX):
+                fkey = (*key, name.removeprefix(aggregates.FAIL_PREFIX))
+                self.failing[fkey] = self.failing.get(fkey, 0) + sign * value
+            else:
+                mine[name] = mine.get(name, 0) + sign * value
+        for agent, counters in part_c.agents.items():
+            theirs = self.agents.setdefault((key[0], hour, agent), {})
+            for name, value in counters.items():
+                theirs[name] = theirs.get(name, 0) + sign * value
+
+    async def flush(self, conn: asyncpg.Connection) -> None:
+        names = [n for n, _ in sql.EXPRS]
+        if self.pairs:
+            await conn.executemany(
+                UPSERT_HOURLY,
+                [(*k, *(v.get(n, 0.0) for n in names)) for k, v in sorted(self.pairs.items())],
+            )
+        if self.failing:
+            await conn.executemany(UPSERT_FAILING, [(*k, v) for k, v in sorted(self.failing.items())])
+        if self.agents:
+            await conn.executemany(
+                UPSERT_HOURLY_AGENTS,
+                [(*k, *(v.get(n, 0.0) for n in sql.AGENT_STORED)) for k, v in sorted(self.agents.items())],
+            )
+
+
+def _upsert(table: str, keys: Sequence[str], columns: Sequence[str]) -> str:
+    every = [*keys, *columns]
+    args = ", ".join(f"${i}" for i in range(1, len(every) + 1))
+    adds = ", ".join(f"{c} = {table}.{c} + excluded.{c}" for c in columns)
+    return (
+        f"INSERT INTO {table} ({', '.join(every)}) VALUES ({args}) "
+        f"ON CONFLICT ({', '.join(keys)}) DO UPDATE SET {adds}"
+    )
+
+
+UPSERT_HOURLY = _upsert("hourly", ("part", "hour", "language", "topic"), sql.ROLLUP_COLUMNS)
+UPSERT_FAILING = _upsert("hourly_failing", ("part", "hour", "language", "topic", "criterion"), ("n",))
+UPSERT_HOURLY_AGENTS = _upsert("hourly_agents", ("part", "hour", "agent"), sql.AGENT_ROLLUP_COLUMNS)
+
+
 @dataclass
 class Batch:
     queue: list[QueueEvent] = field(default_factory=list)
@@ -205,7 +263,9 @@ class RecordStore:
                     if event.id in fresh:
                         by_ticket.setdefault(rid, []).append(event)
             if tickets:
-                await self._tickets(conn, sorted(tickets), by_ticket, live_verdict)
+                rollup = Rollup()
+                await self._tickets(conn, sorted(tickets), by_ticket, live_verdict, rollup)
+                await rollup.flush(conn)
 
     async def _timeline(self, conn: asyncpg.Connection, events: Sequence[QueueEvent]) -> set[str]:
         """Insert the ticket events; the ids that were new (replays are skipped)."""
@@ -341,6 +401,7 @@ class RecordStore:
         ids: Sequence[str],
         events: dict[str, list[QueueEvent]],
         live_verdict: VerdictLookup | None,
+        rollup: Rollup,
     ) -> None:
         # One recorder at a time per ticket (ids sorted: no deadlock between two batches).
         await conn.execute("SELECT pg_advisory_xact_lock(hashtext(x)) FROM unnest($1::text[]) x", list(ids))
@@ -380,7 +441,7 @@ class RecordStore:
             for f in facts.get(tid, []):
                 record.apply_session_facts(f)
             first = min((e.at for e in mine), default=None)
-            await self._put(conn, record, prev, first)
+            await self._put(conn, record, prev, first, rollup)
 
     async def _session_facts(
         self, conn: asyncpg.Connection, ids: Sequence[str]
@@ -414,7 +475,7 @@ class RecordStore:
         return out
 
     async def _put(
-        self, conn: asyncpg.Connection, record: TicketRecord, prev: Any, first: float | None
+        self, conn: asyncpg.Connection, record: TicketRecord, prev: Any, first: float | None, rollup: Rollup
     ) -> None:
         row = row_of(record)
         at = (
@@ -429,6 +490,8 @@ class RecordStore:
             await conn.execute(
                 "DELETE FROM ticket_agents WHERE part = $1 AND ticket_id = $2", prev["part"], record.id
             )
+        rollup.add(row_of(TicketRecord.loads_dict(prev["record"])) if prev is not None else None, -1)
+        rollup.add(row, +1)
         stored = record.to_dict()
         if row is None:
             stored["_first"] = at
@@ -490,8 +553,10 @@ class RecordStore:
                         "SELECT part, id, record FROM tickets WHERE id = ANY($1::text[])", ids
                     )
                 }
+                rollup = Rollup()
                 for tid in ids:
-                    await self._put(conn, chunk[tid], old.get(tid), None)
+                    await self._put(conn, chunk[tid], old.get(tid), None, rollup)
+                await rollup.flush(conn)
 
     async def dead_letter(self, stream: str, event_id: str, fields: dict[str, str], error: str) -> None:
         async with self.db.transaction() as conn:
