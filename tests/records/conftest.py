@@ -21,9 +21,10 @@ from signlink.queue.models import JoinRequest, Placed
 from signlink.queue.store import QueueStore
 from signlink.records.recorder import Recorder
 from signlink.records.reports import Reports
+from signlink.records.rollup import Rollup
 from signlink.records.row import row_of
 from signlink.records.sessions import SessionRecords
-from signlink.records.store import Batch, RecordStore, Rollup
+from signlink.records.store import Batch, RecordStore
 from signlink.records.verdicts import VerdictStore
 
 RETENTION_S = 90 * 86400
