@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import argparse
+import asyncio
 import contextlib
 import gc
 import logging
@@ -13,6 +14,7 @@ from pathlib import Path
 from signlink import modelfiles
 from signlink.accounts import command as user_command
 from signlink.config import Settings
+from signlink.db import command as db_command
 from signlink.errors import SignlinkError
 
 log = logging.getLogger("signlink")
@@ -49,6 +51,14 @@ def _serve(settings: Settings) -> int:
             else:
                 url = stack.enter_context(EmbeddedRedis(settings.data_dir)).url
             settings = settings.replace(redis_url=url)
+        if not settings.database_url:
+            # The embedded default (like Redis): a local or private PostgreSQL, migrated here.
+            from signlink.db.command import _migrate
+            from signlink.db.locate import resolve
+
+            db_url = resolve(settings.database_name, settings.data_dir, stack)
+            asyncio.run(_migrate(db_url))
+            settings = settings.replace(database_url=db_url)
         app = create_app(settings)
         app.on_startup.append(_settle_gc)
         shown_host = "localhost" if settings.host in ("127.0.0.1", "0.0.0.0") else settings.host
@@ -102,6 +112,7 @@ def build_parser() -> argparse.ArgumentParser:
     check.add_argument("video", type=Path, help="the video file (any format ffmpeg reads)")
     check.add_argument("--json", action="store_true", help="print the verdict as JSON")
     user_command.add_parser(commands)
+    db_command.add_parser(commands)
     return parser
 
 
@@ -118,6 +129,8 @@ def main(argv: Sequence[str] | None = None) -> int:
             return _check(settings, args.video, args.json)
         if args.command == "user":
             return user_command.run(settings, args)
+        if args.command == "db":
+            return db_command.run(settings, args)
     except SignlinkError as exc:
         print(f"signlink: {exc}", file=sys.stderr)
         return 2

@@ -1,4 +1,5 @@
-"""/healthz: is this process able to serve? Redis down means "degraded", not dead."""
+"""/healthz: is this process able to serve? Redis down means "degraded" (503); PostgreSQL down or the
+recorder far behind means "degraded" too, but 200: the live path (check, queue, calls) still works."""
 
 from __future__ import annotations
 
@@ -11,6 +12,7 @@ from aiohttp import web
 from redis.asyncio import Redis
 from redis.exceptions import RedisError
 
+from signlink.errors import BackendUnavailable
 from signlink.web import keys
 
 log = logging.getLogger(__name__)
@@ -42,4 +44,22 @@ async def healthz(request: web.Request) -> web.Response:
     body: dict[str, object] = {"status": "ok" if health.redis_ok else "degraded", "redis": health.redis_ok}
     if not health.redis_ok:
         body["redis_error"] = health.redis_error
+    if keys.DATABASE in request.app:
+        db = request.app[keys.DATABASE]
+        database_ok = await db.healthy()
+        body["database"] = database_ok
+        if not database_ok:
+            body["status"] = "degraded"
+            body["database_error"] = f"PostgreSQL unreachable: {db.last_error or 'no answer'}"
+        recorder = request.app[keys.RECORDER]
+        try:
+            behind = (await recorder.lag()).behind
+        except BackendUnavailable:
+            behind = recorder.behind  # Redis away: said above
+        body["recorder_behind_events"] = behind
+        if behind > recorder.lag_alarm or recorder.trimmed:
+            body["status"] = "degraded"
+            body["recorder_error"] = (
+                f"the recorder is {behind} events behind ({recorder.trimmed} lost to the stream cap)"
+            )
     return web.json_response(body, status=200 if health.redis_ok else 503)

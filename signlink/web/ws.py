@@ -14,9 +14,9 @@ from collections.abc import AsyncIterator
 from aiohttp import WSMsgType, web
 
 from signlink.errors import Forbidden, SignlinkError
+from signlink.queue.call_events import CallEventLog
 from signlink.records.quality import QualitySample, Side
 from signlink.records.sessions import SessionRecords
-from signlink.records.store import RecordStore
 from signlink.signaling import protocol as p
 from signlink.signaling.calls import CallService
 from signlink.signaling.connection import Connection
@@ -84,7 +84,7 @@ async def websocket(request: web.Request) -> web.WebSocketResponse:
     conn = service.open(ws)
     try:
         if await _hello(request, service, conn):
-            await _serve(service, conn, request.app[keys.RECORDS])
+            await _serve(service, conn, request.app[keys.SESSIONS].events)
     finally:
         await service.closed(conn)
         await conn.stop_writer()
@@ -134,7 +134,7 @@ async def _hello(request: web.Request, service: CallService, conn: Connection) -
     return not conn.closing
 
 
-async def _serve(service: CallService, conn: Connection, records: RecordStore) -> None:
+async def _serve(service: CallService, conn: Connection, records: CallEventLog) -> None:
     settings = service.settings
     while True:
         msg = await conn.ws.receive()
@@ -158,7 +158,7 @@ async def _serve(service: CallService, conn: Connection, records: RecordStore) -
             return
 
 
-async def _one(service: CallService, conn: Connection, text: str, records: RecordStore) -> None:
+async def _one(service: CallService, conn: Connection, text: str, records: CallEventLog) -> None:
     assert conn.role is not None
     ref = None
     try:
@@ -182,7 +182,7 @@ async def _one(service: CallService, conn: Connection, text: str, records: Recor
         conn.send(Error("internal", "the server failed on this message", ref))
 
 
-async def _stats(records: RecordStore, conn: Connection, message: p.Stats) -> None:
+async def _stats(records: CallEventLog, conn: Connection, message: p.Stats) -> None:
     """A call-quality sample from either side of a call, kept with the session (never answered)."""
     if conn.call is None:
         raise p.ProtocolError("no_session", "you are not in a call")
@@ -201,4 +201,4 @@ async def _stats(records: RecordStore, conn: Connection, message: p.Stats) -> No
         height=message.height,
         freezes=message.freezes,
     )
-    await records.add_sample(conn.call.session_id, sample)
+    await records.quality_sample(conn.call.session_id, sample.at, sample.side.value, sample.to_dict())
