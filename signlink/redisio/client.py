@@ -181,7 +181,7 @@ def connect(
         "username": t.sentinel_username,
         "password": t.sentinel_password,
     }
-    sentinel = Sentinel(list(t.nodes), sentinel_kwargs=sentinel_kwargs)  # type: ignore[no-untyped-call]
+    sentinel = SentinelGroup(list(t.nodes), sentinel_kwargs=sentinel_kwargs)
     client: SentinelRedis = sentinel.master_for(
         t.service,
         redis_class=SentinelRedis,
@@ -197,14 +197,35 @@ def connect(
     return client
 
 
+class SentinelGroup(Sentinel):
+    """redis-py's Sentinel, whose list of sentinels stays whole when discoveries overlap.
+
+    redis-py moves the sentinel that answered to the front by swapping it with the first; two
+    discoveries at once (every caller during a failover, or whenever the first sentinel is down)
+    swap from stale positions, so one sentinel appears twice and another drops out: it is never
+    asked again, and never closed (its sockets leak). Each discovery mends the list when it ends."""
+
+    def __init__(self, sentinels: list[tuple[str, int]], **kwargs: Any) -> None:
+        super().__init__(sentinels, **kwargs)  # type: ignore[no-untyped-call]
+        self.every: tuple[Redis, ...] = tuple(self.sentinels)
+
+    async def discover_master(self, service_name: str) -> Any:
+        try:
+            return await super().discover_master(service_name)
+        finally:
+            if len({id(s) for s in self.sentinels}) < len(self.every):
+                first = self.sentinels[0]
+                self.sentinels[:] = [first, *(s for s in self.every if s is not first)]
+
+
 class SentinelRedis(Redis):
     """A client of Sentinel's current primary that also closes its connections to the sentinels."""
 
-    sentinel_manager: Sentinel | None = None
+    sentinel_manager: SentinelGroup | None = None
 
     async def aclose(self, close_connection_pool: bool | None = None) -> None:
         await super().aclose(close_connection_pool)
-        for watcher in self.sentinel_manager.sentinels if self.sentinel_manager else []:
+        for watcher in self.sentinel_manager.every if self.sentinel_manager else ():
             await watcher.aclose()
 
 
