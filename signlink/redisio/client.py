@@ -27,9 +27,13 @@ from typing import Any, Literal, TypeAlias
 from urllib.parse import parse_qs, unquote, urlsplit
 
 from redis.asyncio import BlockingConnectionPool, Redis, Sentinel
-from redis.asyncio.connection import Connection, SSLConnection
+from redis.asyncio.connection import AbstractConnection, Connection, SSLConnection, UnixDomainSocketConnection
 from redis.asyncio.retry import Retry
-from redis.asyncio.sentinel import SentinelConnectionPool
+from redis.asyncio.sentinel import (
+    SentinelConnectionPool,
+    SentinelManagedConnection,
+    SentinelManagedSSLConnection,
+)
 from redis.backoff import ExponentialBackoff
 from redis.crc import key_slot
 from redis.exceptions import AskError, ClusterDownError, RedisError, TryAgainError
@@ -161,6 +165,7 @@ def connect(
         pool = BlockingConnectionPool.from_url(
             t.url, max_connections=max_connections, timeout=pool_timeout, health_check_interval=5, **common
         )
+        pool.connection_class = ONE_AT_A_TIME.get(pool.connection_class, pool.connection_class)
         return Redis.from_pool(pool)
     auth = {"username": t.username, "password": t.password}
     if t.kind == "cluster":
@@ -186,6 +191,7 @@ def connect(
         t.service,
         redis_class=SentinelRedis,
         connection_pool_class=SentinelConnectionPool,
+        connection_class=OneSentinelSSLConnection if t.tls else OneSentinelConnection,
         db=t.db,
         ssl=t.tls,
         max_connections=max_connections,
@@ -195,6 +201,52 @@ def connect(
     )
     client.sentinel_manager = sentinel
     return client
+
+
+class ConnectsOnce(AbstractConnection):
+    """One connect at a time. redis-py lets two coroutines connect the same connection at once (a
+    PubSub's reader reconnecting while a handler SUBSCRIBEs or UNSUBSCRIBEs after a failover): both
+    open a socket, the second replaces the first, and the first is never closed. The second now waits
+    and finds the connection made. (A connect callback, PubSub re-subscribing, runs connected.)"""
+
+    _connecting: asyncio.Lock | None = None
+
+    async def connect_check_health(
+        self, check_health: bool = True, retry_socket_connect: bool = True
+    ) -> None:
+        if self.is_connected:
+            return
+        if self._connecting is None:
+            self._connecting = asyncio.Lock()
+        async with self._connecting:
+            await super().connect_check_health(check_health, retry_socket_connect)
+
+
+class OneConnection(ConnectsOnce, Connection):
+    pass
+
+
+class OneSSLConnection(ConnectsOnce, SSLConnection):
+    pass
+
+
+class OneUnixConnection(ConnectsOnce, UnixDomainSocketConnection):
+    pass
+
+
+class OneSentinelConnection(ConnectsOnce, SentinelManagedConnection):
+    pass
+
+
+class OneSentinelSSLConnection(ConnectsOnce, SentinelManagedSSLConnection):
+    pass
+
+
+ONE_AT_A_TIME: dict[type[AbstractConnection], type[AbstractConnection]] = {
+    Connection: OneConnection,
+    SSLConnection: OneSSLConnection,
+    UnixDomainSocketConnection: OneUnixConnection,
+}
 
 
 class SentinelGroup(Sentinel):
@@ -320,7 +372,7 @@ def _host(value: bytes | str, fallback: str) -> str:
     return text or fallback  # an empty host means "the address you asked"
 
 
-class SlotConnection(Connection):
+class SlotConnection(ConnectsOnce, Connection):
     """A connection to the pool's current target; MOVED re-targets the pool and fails over to a retry."""
 
     def __init__(self, **kwargs: Any) -> None:
