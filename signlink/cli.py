@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import argparse
+import asyncio
 import contextlib
 import gc
 import logging
@@ -16,6 +17,7 @@ from signlink import modelfiles
 from signlink.accounts import Account
 from signlink.accounts import command as user_command
 from signlink.config import Settings
+from signlink.db import command as db_command
 from signlink.errors import SignlinkError
 
 if TYPE_CHECKING:
@@ -108,6 +110,14 @@ def _serve(settings: Settings) -> int:
             else:
                 url = stack.enter_context(EmbeddedRedis(settings.data_dir)).url
             settings = settings.replace(redis_url=url)
+        if not settings.database_url:
+            # The embedded default (like Redis): a local or private PostgreSQL, migrated here.
+            from signlink.db.command import _migrate
+            from signlink.db.locate import resolve
+
+            db_url = resolve(settings.database_name, settings.data_dir, stack)
+            asyncio.run(_migrate(db_url))
+            settings = settings.replace(database_url=db_url)
         app = create_app(settings)
         app.on_startup.append(_settle_gc)
         shown_host = "localhost" if settings.host in ("127.0.0.1", "0.0.0.0") else settings.host
@@ -163,6 +173,7 @@ def build_parser() -> argparse.ArgumentParser:
     check.add_argument("--json", action="store_true", help="print the verdict as JSON")
     user_command.add_parser(commands)
     user_command.add_demo_parser(commands)
+    db_command.add_parser(commands)
     return parser
 
 
@@ -181,6 +192,8 @@ def main(argv: Sequence[str] | None = None) -> int:
             return user_command.run(settings, args)
         if args.command == "demo":
             return user_command.run_demo(settings)
+        if args.command == "db":
+            return db_command.run(settings, args)
     except SignlinkError as exc:
         print(f"signlink: {exc}", file=sys.stderr)
         return 2

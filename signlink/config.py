@@ -61,7 +61,11 @@ class Settings:
     check_max_offer_bytes: int = _setting(65536, int, doc="largest SDP offer accepted")
     check_analysis_fps: float = _setting(10.0, float, doc="frames per second the analyser samples")
     check_window_s: float = _setting(1.0, float, doc="rolling window the verdict is computed over")
-    verdict_ttl_s: int = _setting(90 * 86400, int, doc="how long check verdicts are kept")
+    verdict_ttl_s: int = _setting(
+        86400,
+        int,
+        doc="how long the live copy of a check verdict stays in Redis (its record is in PostgreSQL)",
+    )
     check_max_candidates: int = _setting(20, int, doc="ICE candidates one WHIP offer may list (400 beyond)")
     check_remote_networks: tuple[str, ...] = _setting(
         ("public", "private"),
@@ -114,7 +118,24 @@ class Settings:
     )
     # Sessions and security
     secure_cookies: bool = _setting(False, _bool, doc="mark cookies Secure (set behind HTTPS)")
-    record_retention_days: int = _setting(90, int, doc="how long QA records are kept")
+    record_retention_days: int = _setting(
+        90, int, doc="how long QA records are kept in PostgreSQL (whole months are dropped; up to 1826)"
+    )
+    # PostgreSQL, the system of record
+    database_url: str = _setting(
+        "",
+        doc="PostgreSQL URL; empty: the local one (socket or 127.0.0.1:5432) if it lets us create our "
+        "database, else a private postgres with data under var/postgres (migrated automatically)",
+    )
+    database_name: str = _setting("signlink", doc="the database used when SIGNLINK_DATABASE_URL is empty")
+    database_pool_min: int = _setting(1, int, doc="PostgreSQL connections each process keeps open")
+    database_pool_max: int = _setting(5, int, doc="most PostgreSQL connections of one process")
+    recorder_batch: int = _setting(500, int, doc="events the recorder writes in one transaction")
+    recorder_lag_alarm: int = _setting(
+        20_000,
+        int,
+        doc="events not yet recorded beyond which /healthz and the log say the recorder is behind",
+    )
     qa_service_level_s: float = _setting(
         120.0, float, doc="QA service level: answered within this (US relay rule: 80% in 120 s)"
     )
@@ -206,9 +227,11 @@ class Settings:
         for name in ("ws_rate_per_s", "ws_hello_timeout_s", "call_presence_interval_s"):
             if getattr(self, name) <= 0:
                 raise ConfigError(f"SIGNLINK_{name.upper()} must be positive")
-        for name in ("record_retention_days",):
+        for name in ("record_retention_days", "database_pool_min", "recorder_batch", "recorder_lag_alarm"):
             if getattr(self, name) < 1:
                 raise ConfigError(f"SIGNLINK_{name.upper()} must be at least 1")
+        if self.database_pool_max < self.database_pool_min:
+            raise ConfigError("SIGNLINK_DATABASE_POOL_MAX must be at least SIGNLINK_DATABASE_POOL_MIN")
         for name in ("qa_service_level_s", "qa_service_level_strict_s"):
             if getattr(self, name) <= 0:
                 raise ConfigError(f"SIGNLINK_{name.upper()} must be positive")

@@ -25,7 +25,8 @@ MAY_USE: dict[str, set[str]] = {
     "hours": {"db"},
     "accounts": {"redisio"},
     "signaling": {"queue", "redisio"},
-    "records": {"db", "queue", "check", "quality"},  # event and verdict types; writes only records
+    # Event and verdict types; the live copies in Redis; writes only records.
+    "records": {"db", "redisio", "queue", "check", "quality"},
     "cases": {"db", "hours"},
     "web": {"*"},
     "cli": {"*"},
@@ -38,6 +39,8 @@ for _leaf in SHARED:
 
 def room_of(path: Path) -> str:
     parts = path.relative_to(PACKAGE).parts
+    if parts[-1] == "command.py":
+        return "cli"  # a room's `signlink <room> ...` subcommand is the command line's part
     return parts[0] if len(parts) > 1 else parts[0].removesuffix(".py")
 
 

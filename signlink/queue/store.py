@@ -39,6 +39,7 @@ from signlink.config import Settings
 from signlink.errors import BackendUnavailable, BadRequest, Conflict, Forbidden, NotFound, SignlinkError
 from signlink.queue import scripts, validation
 from signlink.queue.clock import Clock, RedisClock
+from signlink.queue.consumer import StreamConsumer
 from signlink.queue.errors import AlreadyQueued, Closed, NotServed, OfferExpired
 from signlink.queue.estimator import WaitStats, expected_wait
 from signlink.queue.events import QueueEvent, parse_event
@@ -92,6 +93,7 @@ class QueueStore:
         self.clock: Clock = clock or RedisClock()
         self.keys = keys or keyspace_for(settings, cluster=is_cluster(redis))
         self.events_key = self.keys.key("events")
+        self._events_maxlen = settings.queue_events_maxlen
         self._pairs = [(lang, topic) for lang in settings.sign_languages for topic in settings.topics]
         context = {
             "langs": list(settings.sign_languages),
@@ -458,6 +460,21 @@ class QueueStore:
         for _stream, entries in reply or []:
             events += [parse_event(entry_id, fields) for entry_id, fields in entries]
         return events
+
+    def consumer(self, group: str, name: str) -> StreamConsumer:
+        """A consumer-group reader of the events (the recorder's way in: queue/consumer.py)."""
+        return StreamConsumer(self.redis, self.events_key, group, name, maxlen=self._events_maxlen)
+
+    async def last_event_id(self) -> str:
+        """The newest event's id ("0-0" if none): read events after it to miss nothing from now on."""
+        try:
+            newest: Any = await self.redis.xrevrange(self.events_key, count=1)
+        except (RedisError, OSError) as exc:
+            raise BackendUnavailable(f"queue events unavailable: {exc}") from exc
+        if not newest:
+            return "0-0"
+        entry_id = newest[0][0]
+        return entry_id.decode() if isinstance(entry_id, bytes) else str(entry_id)
 
     async def dump(self) -> dict[str, Any]:
         """Every queue structure, read atomically (audit.py checks it; O(size of the queue))."""

@@ -1,37 +1,30 @@
-"""The QA questions answered from the records: headline, series, agents, the session list and page.
+"""The QA questions answered from PostgreSQL: headline, series, agents, the session list and page, CSV.
 
-Each figure comes from the buckets when the filters allow (period, language, topic: a few dozen
-Redis commands for 30 days), else from one scan of the period's rows through the same
-contribution function, so both ways give the same numbers.
+Every figure is an aggregate over the `tickets` rows matching the filters (records/sql.py names each
+counter as records/aggregates.py defines it), turned into figures by records/aggregates.py as before.
 """
 
 from __future__ import annotations
 
 import math
-from collections.abc import AsyncIterator, Mapping, Sequence
-from dataclasses import dataclass, field
+from collections.abc import AsyncIterator, Callable, Coroutine, Mapping, Sequence
 from datetime import UTC, datetime
 from typing import Any
 
-from signlink.errors import BackendUnavailable, BadRequest, NotFound
-from signlink.records import aggregates, quality
+from signlink.errors import BadRequest, NotFound
+from signlink.records import aggregates, quality, sql
 from signlink.records.aggregates import Counters
 from signlink.records.query import HOUR, Filters, steps
-from signlink.records.row import Row, row_of
-from signlink.records.sessions import SessionRecord, SessionRecords
+from signlink.records.row import row_of
+from signlink.records.sessions import SessionRecord
 from signlink.records.store import RecordStore
 
 SERIES_NAMES = ("tickets", "answered", "abandoned", "unserved", "max_waiting")
-SCAN_BATCH_HOURS = 24
-PAGE_CHUNKS = (1, 3, 12, 24)  # hours read per round while filling a page (newest first)
-
-
-@dataclass
-class Scanned:
-    totals: Counters = field(default_factory=dict)
-    pairs: dict[str, Counters] = field(default_factory=dict)
-    series: dict[int, Counters] = field(default_factory=dict)  # by step start hour
-    agents: dict[str, Counters] = field(default_factory=dict)
+QUARTER_S = 900
+LIST_COLUMNS = (
+    "id AS ticket_id, session_id, joined_at, language, topic, priority_class, agent AS agent_id, outcome, "
+    "transfers > 0 AS transferred, waited_s, handle_s, check_status AS check, flagged, rating"
+)
 
 
 def parse_cursor(cursor: str) -> tuple[float, str]:
@@ -45,54 +38,113 @@ def parse_cursor(cursor: str) -> tuple[float, str]:
     return value, ticket_id
 
 
-def make_cursor(row: Row) -> str:
-    return f"{row.at!r}:{row.id}"
+def make_cursor(row: Mapping[str, Any]) -> str:
+    return f"{row['joined_at']!r}:{row['ticket_id']}"
 
 
 class Reports:
     def __init__(
         self,
         store: RecordStore,
-        sessions: SessionRecords,
         *,
         languages: Sequence[str],
         topics: Sequence[str],
         thresholds: Sequence[float],
     ) -> None:
         self.store = store
-        self.sessions = sessions
+        self.db = store.db
         self.languages = tuple(languages)
         self.topics = tuple(topics)
         self.thresholds = tuple(thresholds)
 
     # -- figures ---------------------------------------------------------------------------------------
 
-    async def summary(self, f: Filters) -> dict[str, Any]:
-        if f.needs_scan:
-            counters = (await self._scan(f, 24)).totals
-        else:
-            counters = await self.store.totals(f.start_hour, f.end_hour, f.pairs(self.languages, self.topics))
-        return {"period": period_of(f), **aggregates.summary(counters, self.thresholds)}
+    async def counters(self, f: Filters) -> Counters:
+        if sql.rollup_only(f):
+            return await self._rollup_counters(f)
+        return await self.scanned_counters(f)
 
-    async def timeseries(self, f: Filters, step_hours: int) -> dict[str, Any]:
-        pairs = f.pairs(self.languages, self.topics)
-        points = steps(f.start_hour, f.end_hour, step_hours)
-        if f.needs_scan:
-            scanned = await self._scan(f, step_hours)
-            series = [(label, scanned.series.get(label, {})) for label, _, _ in points]
-            totals, by_pair = scanned.totals, scanned.pairs
+    async def _rollup_counters(self, f: Filters) -> Counters:
+        w = sql.RollupWhere(f)
+        async with self.db.connection() as conn:
+            row = await conn.fetchrow(f"SELECT {sql.SELECT_ROLLUP} FROM hourly r WHERE {w.sql}", *w.args)
+            failing = await conn.fetch(
+                f"SELECT criterion, sum(n) AS n FROM hourly_failing r WHERE {w.sql} GROUP BY 1", *w.args
+            )
+        out = sql.counters_of(row)
+        for r in failing:
+            if r["n"] > sql.NOISE:
+                out[aggregates.FAIL_PREFIX + r["criterion"]] = float(r["n"])
+        return out
+
+    async def scanned_counters(self, f: Filters) -> Counters:
+        """The counters from the tickets themselves (any filter; the roll-ups must agree)."""
+        w = sql.Where(f)
+        async with self.db.connection() as conn:
+            row = await conn.fetchrow(f"SELECT {sql.SELECT_COUNTERS} FROM tickets t WHERE {w.sql}", *w.args)
+            failing = await conn.fetch(sql.FAILING.format(where=w.sql), *w.args)
+        out = sql.counters_of(row)
+        for r in failing:
+            out[aggregates.FAIL_PREFIX + r["criterion"]] = float(r["n"])
+        return out
+
+    async def summary(self, f: Filters) -> dict[str, Any]:
+        return {"period": period_of(f), **aggregates.summary(await self.counters(f), self.thresholds)}
+
+    async def timeseries(self, f: Filters, step_hours: int, *, step_s: int | None = None) -> dict[str, Any]:
+        """Points every `step_hours` (or every `step_s` seconds, e.g. 900), whole steps of UTC time."""
+        step = step_s or step_hours * HOUR
+        async with self.db.connection() as conn:
+            if sql.rollup_only(f) and step % HOUR == 0:
+                rw = sql.RollupWhere(f)
+                label = f"(r.hour / {step // HOUR})::bigint * {step}"
+                rows = await conn.fetch(
+                    f"SELECT {label} AS label, {sql.SELECT_ROLLUP} FROM hourly r WHERE {rw.sql} GROUP BY 1",
+                    *rw.args,
+                )
+                pairs = await conn.fetch(
+                    f"SELECT r.language, r.topic, {sql.SELECT_ROLLUP} FROM hourly r "
+                    f"WHERE {rw.sql} GROUP BY 1, 2",
+                    *rw.args,
+                )
+            else:
+                w = sql.Where(f)
+                label = f"floor(t.joined_at / {step})::bigint * {step}"
+                rows = await conn.fetch(
+                    f"SELECT {label} AS label, {sql.SELECT_COUNTERS} FROM tickets t WHERE {w.sql} GROUP BY 1",
+                    *w.args,
+                )
+                pairs = await conn.fetch(
+                    f"SELECT t.language, t.topic, {sql.SELECT_COUNTERS} FROM tickets t "
+                    f"WHERE {w.sql} GROUP BY 1, 2",
+                    *w.args,
+                )
+            gauge: dict[int, float] = {}
+            if f == Filters(start=f.start, end=f.end):  # the gauge is of the whole queue
+                for r in await conn.fetch(
+                    f"SELECT floor(at / {step})::bigint * {step} AS label, max(waiting) AS m "
+                    "FROM waiting_samples "
+                    "WHERE part >= $1 AND part <= $2 AND at >= $3 AND at < $4 GROUP BY 1",
+                    sql.month(f.start).date(),
+                    sql.month(f.end - 1).date(),
+                    float(f.start),
+                    float(f.end),
+                ):
+                    gauge[int(r["label"])] = float(r["m"])
+        by_label = {int(r["label"]): sql.counters_of(r) for r in rows}
+        for t, value in gauge.items():
+            by_label.setdefault(t, {})["max_waiting"] = value
+        by_pair = {f"{r['language']}/{r['topic']}": sql.counters_of(r) for r in pairs}
+        totals = aggregates.combine_all(by_pair.values())
+        if step_s:
+            labels = [t for t in range(int(f.start) // step * step, int(f.end), step)]
         else:
-            names = SERIES_NAMES if pairs is None else SERIES_NAMES[:-1]
-            series = await self.store.series(points, pairs, names)
-            by_pair = await self.store.by_pair(f.start_hour, f.end_hour)
-            if pairs is not None:
-                by_pair = {p: c for p, c in by_pair.items() if p in pairs}
-            totals = aggregates.combine_all(by_pair.values())
+            labels = [h * HOUR for h, _, _ in steps(f.start_hour, f.end_hour, step_hours)]
         threshold = self.thresholds[0]
         return {
             "period": period_of(f),
-            "bucket_s": step_hours * HOUR,
-            "buckets": [_point(h, c) for h, c in series],
+            "bucket_s": step,
+            "buckets": [_point(t, by_label.get(t, {})) for t in labels],
             "answer_time_histogram": aggregates.histogram(totals),
             "by_language": aggregates.breakdown(_group(by_pair, 0), threshold),
             "by_topic": aggregates.breakdown(_group(by_pair, 1), threshold),
@@ -100,57 +152,67 @@ class Reports:
 
     async def agents(self, f: Filters) -> dict[str, dict[str, float]]:
         """Counters per agent (names are the caller's: records do not know accounts)."""
-        if f.needs_scan or f.language is not None or f.topic is not None:
-            return (await self._scan(f, 24)).agents
-        return await self.store.by_agent(f.start_hour, f.end_hour)
-
-    async def _scan(self, f: Filters, step_hours: int) -> Scanned:
-        out = Scanned()
-        async for rows in self.store.scan(f.start_hour, f.end_hour, batch=SCAN_BATCH_HOURS, keep=f.may_match):
-            for row in rows:
-                if not f.matches(row):
-                    continue
-                part = aggregates.contribution(row)
-                aggregates.combine(out.totals, part.fields)
-                aggregates.combine(out.pairs.setdefault(f"{row.language}/{row.topic}", {}), part.fields)
-                hour = int(row.at // HOUR)
-                label = hour // step_hours * step_hours  # as query.steps labels it
-                aggregates.combine(out.series.setdefault(label, {}), part.fields)
-                for agent, counters in part.agents.items():
-                    aggregates.combine(out.agents.setdefault(agent, {}), counters)
+        if sql.rollup_only(f) and f.language is None and f.topic is None:
+            rw = sql.RollupWhere(f, pairs=False)
+            found = await self.db.fetch(
+                f"SELECT r.agent, {sql.SELECT_AGENT_ROLLUP} FROM hourly_agents r WHERE {rw.sql} GROUP BY 1",
+                *rw.args,
+            )
+            rolled: dict[str, dict[str, float]] = {}
+            for r in found:
+                mine = {n: float(r[n]) for n in sql.AGENT_STORED if r[n] and abs(r[n]) > sql.NOISE}
+                if mine:
+                    rolled[r["agent"]] = mine
+            return rolled
+        w = sql.Where(f)
+        rows = await self.db.fetch(
+            f"SELECT a.agent, {sql.SELECT_AGENT} FROM ticket_agents a JOIN tickets t "
+            f"ON t.part = a.part AND t.id = a.ticket_id WHERE {w.sql} GROUP BY a.agent",
+            *w.args,
+        )
+        out: dict[str, dict[str, float]] = {}
+        for r in rows:
+            out[r["agent"]] = {n: float(r[n]) for n in sql.AGENT_STORED if r[n]}
         return out
 
     # -- the session list ----------------------------------------------------------------------------------
 
-    async def page(self, f: Filters, limit: int, cursor: str | None) -> tuple[list[Row], str | None]:
+    async def page(
+        self, f: Filters, limit: int, cursor: str | None
+    ) -> tuple[list[dict[str, Any]], str | None]:
         """Rows matching `f`, newest first, after `cursor`; and the cursor of the next page (or None)."""
-        after = parse_cursor(cursor) if cursor else None
-        top = f.end_hour
-        if after is not None:
-            top = min(top, int(after[0] // HOUR) + 1)
-        found: list[Row] = []
-        chunk_at = 0
-        while top > f.start_hour and len(found) <= limit:
-            size = PAGE_CHUNKS[min(chunk_at, len(PAGE_CHUNKS) - 1)]
-            chunk_at += 1
-            hours = list(range(top - 1, max(f.start_hour, top - size) - 1, -1))
-            top = hours[-1]
-            for rows in await self.store.hour_rows(hours, f.may_match):
-                for row in reversed(rows):
-                    if after is not None and (row.at, row.id) >= after:
-                        continue
-                    if f.matches(row):
-                        found.append(row)
+        w = sql.Where(f)
+        where = w.sql
+        if cursor:
+            at, tid = parse_cursor(cursor)
+            where += f" AND (t.joined_at, t.id) < ({w.arg(at)}::float8, {w.arg(tid)}::text)"
+        rows = await self.db.fetch(
+            f"SELECT {LIST_COLUMNS} FROM tickets t WHERE {where} "
+            f"ORDER BY t.joined_at DESC, t.id DESC LIMIT {int(limit) + 1}",
+            *w.args,
+        )
+        found = [dict(r) for r in rows]
         more = len(found) > limit
         found = found[:limit]
         return found, make_cursor(found[-1]) if more and found else None
 
-    async def rows(self, f: Filters) -> AsyncIterator[Row]:
-        """Every row matching `f`, oldest first (the CSV)."""
-        async for rows in self.store.scan(f.start_hour, f.end_hour, batch=SCAN_BATCH_HOURS, keep=f.may_match):
-            for row in rows:
-                if f.matches(row):
-                    yield row
+    async def rows(self, f: Filters) -> AsyncIterator[dict[str, Any]]:
+        """Every row matching `f`, oldest first (a server-side cursor: memory stays flat)."""
+        w = sql.Where(f)
+        async with self.db.transaction() as conn:
+            query = f"SELECT {LIST_COLUMNS} FROM tickets t WHERE {w.sql} ORDER BY t.joined_at, t.id"
+            async for r in conn.cursor(query, *w.args, prefetch=2000):
+                yield dict(r)
+
+    async def copy_csv(
+        self, f: Filters, columns: str, write: Callable[[bytes], Coroutine[Any, Any, None]]
+    ) -> None:
+        """Stream the CSV of `f` (oldest first) straight from PostgreSQL with COPY; `columns` is the
+        SELECT list (web/qa_api.py formats the cells)."""
+        w = sql.Where(f)
+        query = f"SELECT {columns} FROM tickets t WHERE {w.sql} ORDER BY t.joined_at, t.id"
+        async with self.db.connection() as conn:
+            await conn.copy_from_query(query, *w.args, output=write, format="csv")
 
     # -- one ticket ---------------------------------------------------------------------------------
 
@@ -164,8 +226,7 @@ class Reports:
         samples = await self.store.samples(session_ids)
         details = []
         for sid, part in ordered:
-            stored = await self._session_record(sid)
-            details.append(_session_detail(sid, part, stored))
+            details.append(_session_detail(sid, part, await self.store.session(sid)))
         found = []
         sample_rows = []
         for sid in session_ids:
@@ -220,14 +281,6 @@ class Reports:
             },
         }
 
-    async def _session_record(self, session_id: str) -> SessionRecord | None:
-        try:
-            return await self.sessions.get(session_id)
-        except NotFound:
-            return None
-        except BackendUnavailable:
-            raise
-
 
 def _session_detail(session_id: str, part: Any, stored: SessionRecord | None) -> dict[str, Any]:
     return {
@@ -258,8 +311,8 @@ def period_of(f: Filters) -> dict[str, Any]:
     return {"from": _iso(f.start), "to": _iso(f.end), "from_s": f.start, "to_s": f.end}
 
 
-def _point(hour: int, c: Mapping[str, float]) -> dict[str, Any]:
-    point: dict[str, Any] = {"t": hour * HOUR}
+def _point(t: int, c: Mapping[str, float]) -> dict[str, Any]:
+    point: dict[str, Any] = {"t": t}
     for name in SERIES_NAMES:
         if name in aggregates.MAX_FIELDS:
             point[name] = round(c[name]) if name in c else None

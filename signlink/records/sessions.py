@@ -1,12 +1,17 @@
-"""What a call leaves behind for QA: who took it, the wrap-up, the agent's private notes, the rating.
+"""The live state of a call's record-keeping: who took it, the wrap-up, the agent's notes, the rating.
+
+Each change checks its rule (only the session's agent wraps up, once; one rating) and appends the
+fact as a call event (queue/call_events.py) in the same atomic step; the recorder writes the record
+into PostgreSQL from that event. This hash is live state only, kept `LIVE_MAX_S` at most (the
+console resumes a wrap-up after a reload; a late rating is still accepted).
 
 Metadata only: chat text never comes here (it is relayed, never stored). One hash per session,
-`{prefix}:session:{session id}` (session ids are the queue's "s…" ids), kept `record_retention_days`:
+`<root>:session:<session id>` (redisio/keyspace.py; session ids are the queue's "s…" ids):
     session_id, ticket_id, agent_id, language, topic, started_at   written when the call starts
     outcome, wrap_notes, wrapped_at                                 the agent's wrap-up (once)
     notes = n, note:<i>, note_at:<i> (i = 1..n)                      private notes of the agent
     rating, rating_comment, rated_at                                 the customer's rating (once)
-plus `{prefix}:agent-session:{agent id}` = the agent's latest session id (the console resumes a
+plus `<root>:agent-session:<agent id>` = the agent's latest session id (the console resumes a
 wrap-up after a reload). Times are epoch seconds. Only the session's agent may wrap up or add notes;
 each rule is checked inside one Lua script. This module is the only code that knows these keys.
 """
@@ -22,7 +27,10 @@ from redis.commands.core import AsyncScript
 from redis.exceptions import RedisError
 
 from signlink.errors import BackendUnavailable, Conflict, Forbidden, NotFound
+from signlink.queue.call_events import CallEventLog, CallEventType
+from signlink.redisio import Keyspace, as_keyspace, is_cluster
 
+LIVE_MAX_S = 2 * 86400
 _LUA = resources.files("signlink.records").joinpath("lua")
 
 
@@ -77,19 +85,23 @@ def _float(value: str | None) -> float | None:
 
 
 class SessionRecords:
-    def __init__(self, redis: Redis, prefix: str, retention_s: int) -> None:
+    def __init__(
+        self, redis: Redis, keys: Keyspace | str, live_s: int, *, events_maxlen: int = 100_000
+    ) -> None:
         self._redis = redis
-        self._prefix = prefix
-        self._retention_s = retention_s
+        # The queue's keyspace: on Cluster each script's hash and the call-event stream share its slot.
+        self._keys = as_keyspace(keys, cluster=is_cluster(redis))
+        self._retention_s = min(live_s, LIVE_MAX_S)
+        self.events = CallEventLog(redis, self._keys, maxlen=events_maxlen)
         self._wrap_up = redis.register_script(_LUA.joinpath("session_wrap_up.lua").read_text())
         self._note = redis.register_script(_LUA.joinpath("session_note.lua").read_text())
         self._rate = redis.register_script(_LUA.joinpath("session_rate.lua").read_text())
 
     def key(self, session_id: str) -> str:
-        return f"{self._prefix}:session:{session_id}"
+        return self._keys.key("session", session_id)
 
     def _agent_key(self, agent_id: str) -> str:
-        return f"{self._prefix}:agent-session:{agent_id}"
+        return self._keys.key("agent-session", agent_id)
 
     async def start(
         self,
@@ -101,6 +113,7 @@ class SessionRecords:
         topic: str,
         started_at: float | None = None,
     ) -> None:
+        at = time.time() if started_at is None else started_at
         try:
             async with self._redis.pipeline(transaction=True) as pipe:
                 pipe.hset(
@@ -111,9 +124,20 @@ class SessionRecords:
                         "agent_id": agent_id,
                         "language": language,
                         "topic": topic,
-                        "started_at": repr(time.time() if started_at is None else started_at),
+                        "started_at": repr(at),
                     },
                 )
+                fields = self.events.fields(
+                    CallEventType.SESSION_STARTED,
+                    at,
+                    session=session_id,
+                    ticket=ticket_id,
+                    agent=agent_id,
+                    lang=language,
+                    topic=topic,
+                    started=at,
+                )
+                pipe.xadd(self.events.key, fields, maxlen=self.events.maxlen, approximate=True)  # type: ignore[arg-type]
                 pipe.expire(self.key(session_id), self._retention_s)
                 pipe.set(self._agent_key(agent_id), session_id, ex=self._retention_s)
                 await pipe.execute()
@@ -153,9 +177,9 @@ class SessionRecords:
             raise Conflict(f"session {session_id} is already rated")
 
     async def _call(self, script: AsyncScript, session_id: str, agent_id: str | None, *args: str) -> int:
-        argv = [*([agent_id] if agent_id is not None else []), *args]
+        argv = [*([agent_id] if agent_id is not None else []), *args, str(self.events.maxlen)]
         try:
-            status = int(await script(keys=[self.key(session_id)], args=argv))
+            status = int(await script(keys=[self.key(session_id), self.events.key], args=argv))
         except (RedisError, OSError) as exc:
             raise BackendUnavailable(f"cannot update the session record: {exc}") from exc
         if status == 0:

@@ -1,434 +1,576 @@
-"""RecordStore: the one class that owns the QA records' Redis keys.
+"""RecordStore: the records in PostgreSQL (db/migrations/001_records.sql); the recorder's one write path.
 
-Keys (R = "{redis_prefix}:rec"; hours and days are epoch seconds // 3600 and // 86400, UTC):
-    R:t:<ticket id>      string  the TicketRecord as JSON (records/ticket.py)
-    R:rows:<hour>        hash    ticket id -> its Row (records/row.py) for tickets joined in that hour
-    R:b:h:<hour>         hash    "<language>/<topic>|<counter>" and "*|<counter>": the sums of the
-    R:b:d:<day>                  contributions (records/aggregates.py) of the tickets joined then
-    R:ba:h:<hour>        hash    "<agent id>|<counter>": the same per agent
-    R:ba:d:<day>
-    R:q:<session id>     string  the call's quality samples, packed (records/quality.py), capped
-    R:follow             zset    "<ticket id>|<session id>" by when to look at the ended call again
-    R:totals             hash    every "*" counter since the start, never expiring (for /metrics)
-    R:dead               list    events that could not be recorded (the newest 1000), for a human
-
-Retention: every key but the last three expires `retention_s` after its hour/day ends (records:
-after their last change); R:follow entries leave when their call is settled.
-
-A record changes in one optimistic transaction (WATCH the record, read it, change it, then MULTI:
-the record, its row and the buckets' differences, EXEC), so the buckets always equal the sum of the
-rows whatever the order or repetition of updates, across any number of processes.
+`write_batch` applies a batch of queue and call events in one transaction: raw facts first (verdicts,
+sessions, notes, samples, the ticket timeline, each keyed by its event id so a replay adds nothing),
+then every ticket they touch is read under an advisory lock, its facts merged (records/ticket.py:
+idempotent, order-free), and its row, counters and per-agent shares written again. So replays and
+reordering change nothing, across any number of recorders.
 """
 
 from __future__ import annotations
 
 import logging
-from collections.abc import AsyncIterator, Callable, Iterable, Sequence
-from importlib import resources
+from collections.abc import Awaitable, Callable, Iterable, Sequence
+from dataclasses import dataclass, field
+from datetime import date
 from typing import Any
 
-from redis.asyncio import Redis
-from redis.asyncio.client import Pipeline
-from redis.exceptions import RedisError, WatchError
+import asyncpg
 
-from signlink.errors import BackendUnavailable
-from signlink.quality.verdict import Criterion
-from signlink.records import aggregates
-from signlink.records.aggregates import Contribution, Counters
-from signlink.records.quality import MAX_SAMPLES_PER_SESSION, SAMPLE_BYTES, QualitySample, pack, unpack
-from signlink.records.row import Row, row_of
-from signlink.records.ticket import TicketRecord
+from signlink.check.outcome import Outcome
+from signlink.db import partitions, schema
+from signlink.db.database import Database
+from signlink.queue.call_events import CallEvent, CallEventType
+from signlink.queue.events import EventType, QueueEvent
+from signlink.records import aggregates, sql
+from signlink.records.quality import QualitySample, Side, summarise
+from signlink.records.rollup import Rollup
+from signlink.records.row import row_of
+from signlink.records.sessions import NoteRecord, SessionRecord
+from signlink.records.ticket import CheckCopy, SessionFacts, TicketRecord
+from signlink.records.verdicts import CriterionRecord, VerdictRecord
 
 log = logging.getLogger(__name__)
 
-_LUA = resources.files("signlink.records").joinpath("lua")
-HOUR = 3600
-DAY = 86400
-ALL = "*"
+TICKET_EVENTS = frozenset(
+    {
+        EventType.TICKET_JOINED,
+        EventType.TICKET_UNSERVED,
+        EventType.TICKET_ABANDONED,
+        EventType.TICKET_TRANSFERRED,
+        EventType.OFFER_CREATED,
+        EventType.OFFER_ACCEPTED,
+        EventType.OFFER_DECLINED,
+        EventType.OFFER_EXPIRED,
+        EventType.OFFER_CANCELLED,
+        EventType.SESSION_ENDED,
+    }
+)
 DEAD_KEEP = 1000
-MAX_WATCH_RETRIES = 50
+VerdictLookup = Callable[[str], Awaitable[VerdictRecord | None]]
+
+TICKET_COLUMNS = (
+    "part, id, joined_at, has_row, language, topic, priority_class, outcome, session_id, agent, agents, "
+    "waited_s, answer_s, handle_s, talk_s, wrap_s, check_status, failing, check_s, flagged, reasons, "
+    "rating, transfers, abandon_reason, verdict_id, device_model, " + ", ".join(sql.STORED) + ", record"
+)
+_N_TICKET = TICKET_COLUMNS.count(",") + 1
+UPSERT_TICKET = (
+    f"INSERT INTO tickets ({TICKET_COLUMNS}) VALUES ({', '.join(f'${i}' for i in range(1, _N_TICKET + 1))}) "
+    "ON CONFLICT (part, id) DO UPDATE SET "
+    + ", ".join(f"{c.strip()} = excluded.{c.strip()}" for c in TICKET_COLUMNS.split(",")[2:])
+    + ", updated_at = now()"
+)
+AGENT_COLUMNS = "part, ticket_id, agent, joined_at, " + ", ".join(sql.AGENT_STORED)
+_N_AGENT = AGENT_COLUMNS.count(",") + 1
+_AGENT_ARGS = ", ".join(f"${i}" for i in range(1, _N_AGENT + 1))
+INSERT_AGENT = f"INSERT INTO ticket_agents ({AGENT_COLUMNS}) VALUES ({_AGENT_ARGS})"
 
 
-def _s(value: bytes | str) -> str:
-    return value.decode() if isinstance(value, bytes) else value
+def record_id_of(event: QueueEvent) -> str | None:
+    if event.type is EventType.TICKET_UNSERVED:
+        return f"u{event.id}"
+    if event.type in TICKET_EVENTS and event.ticket_id:
+        return event.ticket_id
+    return None
 
 
-def _num(value: bytes | str | None) -> float:
-    return float(value) if value else 0.0
+def check_copy(verdict_id: str, v: VerdictRecord | None) -> CheckCopy:
+    """What QA keeps of a verdict, or a 'not found' marker."""
+    if v is None:
+        return CheckCopy(verdict_id=verdict_id, found=False)
+    return CheckCopy(
+        verdict_id=verdict_id,
+        passed=v.passed,
+        outcome=v.outcome.value,
+        created_at=v.created_epoch,
+        duration_s=v.duration_s,
+        continued_at=v.continued_at,
+        criteria={name: c.to_dict() for name, c in v.criteria.items()},
+        metrics=dict(v.metrics),
+    )
 
 
-def covering(start_hour: int, end_hour: int) -> list[tuple[str, int]]:
-    """The fewest buckets for [start_hour, end_hour): whole days as ("d", day), the rest as ("h", hour)."""
-    out = []
-    h = start_hour
-    while h < end_hour:
-        if h % 24 == 0 and h + 24 <= end_hour:
-            out.append(("d", h // 24))
-            h += 24
-        else:
-            out.append(("h", h))
-            h += 1
-    return out
+def verdict_of(row: Any) -> VerdictRecord:
+    return VerdictRecord(
+        id=row["id"],
+        check_id=row["check_id"],
+        created_at=_iso(row["created_at"]),
+        created_epoch=row["created_at"],
+        duration_s=row["duration_s"],
+        passed=row["passed"],
+        outcome=Outcome(row["outcome"]),
+        criteria={k: CriterionRecord(str(c["status"]), c.get("value")) for k, c in row["criteria"].items()},
+        metrics=dict(row["metrics"]),
+        continued_at=row["continued_at"],
+    )
+
+
+def _iso(epoch: float) -> str:
+    from signlink.records.verdicts import _iso as iso
+
+    return iso(epoch)
+
+
+def sample_of(row: Any) -> QualitySample:
+    return QualitySample(
+        at=row["at"],
+        side=Side(row["side"]),
+        rtt_ms=row["rtt_ms"],
+        packet_loss=row["packet_loss"],
+        jitter_ms=row["jitter_ms"],
+        fps=row["fps"],
+        width=row["width"],
+        height=row["height"],
+        freezes=row["freezes"],
+        jitter_buffer_ms=row["jitter_buffer_ms"],
+    )
+
+
+def session_of(row: Any, notes: Sequence[Any]) -> SessionRecord:
+    return SessionRecord(
+        session_id=row["session_id"],
+        ticket_id=row["ticket_id"],
+        agent_id=row["agent_id"],
+        language=row["language"],
+        topic=row["topic"],
+        started_at=row["started_at"],
+        outcome=row["outcome"],
+        wrap_notes=row["wrap_notes"],
+        wrapped_at=row["wrapped_at"],
+        notes=tuple(NoteRecord(n["text"], n["at"]) for n in notes),
+        rating=row["rating"],
+        rating_comment=row["rating_comment"],
+        rated_at=row["rated_at"],
+    )
+
+
+@dataclass
+class Batch:
+    queue: list[QueueEvent] = field(default_factory=list)
+    calls: list[CallEvent] = field(default_factory=list)
 
 
 class RecordStore:
-    def __init__(self, redis: Redis, prefix: str, retention_s: int) -> None:
-        self.redis = redis
-        self.retention_s = retention_s
-        self._p = f"{prefix}:rec"
-        self._append = redis.register_script(_LUA.joinpath("append_sample.lua").read_text())
-        self._claim = redis.register_script(_LUA.joinpath("claim_due.lua").read_text())
-        self._gauge_max = redis.register_script(_LUA.joinpath("gauge_max.lua").read_text())
+    def __init__(self, db: Database, retention_days: int) -> None:
+        self.db = db
+        self.retention_days = retention_days
+        self._months: set[date] = set()
+        self._schema_ok = False
 
-    # -- keys ------------------------------------------------------------------------------------------
+    async def require_schema(self) -> None:
+        """ConfigError unless the database has this code's schema; BackendUnavailable if away."""
+        if self._schema_ok:
+            return
+        async with self.db.connection() as conn:
+            await schema.require_current(conn)
+        self._schema_ok = True
 
-    def record_key(self, record_id: str) -> str:
-        return f"{self._p}:t:{record_id}"
+    # -- partitions --------------------------------------------------------------------------------------
 
-    def rows_key(self, hour: int) -> str:
-        return f"{self._p}:rows:{hour}"
+    async def ensure_months(self, epochs: Iterable[float]) -> None:
+        wanted = {partitions.month_of(t) for t in epochs} - self._months
+        if not wanted:
+            return
+        async with self.db.connection() as conn:
+            await partitions.ensure(conn, wanted)
+        self._months |= wanted
 
-    def bucket_key(self, grain: str, n: int, *, agents: bool = False) -> str:
-        return f"{self._p}:{'ba' if agents else 'b'}:{grain}:{n}"
+    async def drop_expired(self, now: float) -> list[str]:
+        async with self.db.connection() as conn:
+            dropped = await partitions.drop_expired(conn, now, self.retention_days)
+        self._months = {m for m in self._months if m >= partitions.oldest_kept(now, self.retention_days)}
+        return dropped
 
-    def samples_key(self, session_id: str) -> str:
-        return f"{self._p}:q:{session_id}"
+    # -- the write path ------------------------------------------------------------------------------------
 
-    @property
-    def follow_key(self) -> str:
-        return f"{self._p}:follow"
+    async def write_batch(self, batch: Batch, live_verdict: VerdictLookup | None = None) -> None:
+        """Record `batch` in one transaction (BackendUnavailable if PostgreSQL is away: nothing kept)."""
+        times = [e.at for e in batch.queue] + [e.at for e in batch.calls]
+        times += [e.started_at for e in batch.calls if e.started_at is not None]
+        await self.require_schema()
+        await self.ensure_months(times)
+        async with self.db.transaction() as conn:
+            tickets = await self._write_calls(conn, batch.calls)
+            new_verdicts = [e.verdict_id for e in batch.calls if e.verdict_id]
+            if new_verdicts:
+                rows = await conn.fetch(
+                    "SELECT id FROM tickets WHERE verdict_id = ANY($1::text[])", new_verdicts
+                )
+                tickets |= {r["id"] for r in rows}
+            by_ticket: dict[str, list[QueueEvent]] = {}
+            fresh = await self._timeline(conn, batch.queue)
+            for event in batch.queue:
+                rid = record_id_of(event)
+                if rid is not None:
+                    tickets.add(rid)
+                    if event.id in fresh:
+                        by_ticket.setdefault(rid, []).append(event)
+            if tickets:
+                rollup = Rollup()
+                await self._tickets(conn, sorted(tickets), by_ticket, live_verdict, rollup)
+                await rollup.flush(conn)
 
-    @property
-    def totals_key(self) -> str:
-        return f"{self._p}:totals"
-
-    @property
-    def dead_key(self) -> str:
-        return f"{self._p}:dead"
-
-    def _expire_at(self, grain: str, n: int) -> int:
-        return (n + 1) * (HOUR if grain == "h" else DAY) + self.retention_s
-
-    # -- records ---------------------------------------------------------------------------------------
-
-    async def get(self, record_id: str) -> TicketRecord | None:
-        try:
-            raw = await self.redis.get(self.record_key(record_id))
-        except (RedisError, OSError) as exc:
-            raise BackendUnavailable(f"cannot read the record: {exc}") from exc
-        return TicketRecord.loads(raw) if raw else None
-
-    async def update(self, record_id: str, change: Callable[[TicketRecord], None]) -> TicketRecord:
-        """Apply `change` to the record (created empty if new) and write it with its row and buckets."""
-        key = self.record_key(record_id)
-        try:
-            async with self.redis.pipeline(transaction=True) as pipe:
-                for _ in range(MAX_WATCH_RETRIES):
-                    try:
-                        await pipe.watch(key)
-                        raw = await pipe.get(key)
-                        old = TicketRecord.loads(raw) if raw else None
-                        new = TicketRecord.loads(raw) if raw else TicketRecord(record_id)
-                        change(new)
-                        if old is not None and new == old:
-                            await pipe.unwatch()  # type: ignore[no-untyped-call]
-                            return new  # nothing new: an event seen before
-                        pipe.multi()  # type: ignore[no-untyped-call]
-                        self.write(pipe, old, new)
-                        await pipe.execute()
-                        return new
-                    except WatchError:
-                        continue
-        except (RedisError, OSError) as exc:
-            raise BackendUnavailable(f"cannot write the record {record_id}: {exc}") from exc
-        raise BackendUnavailable(f"record {record_id} kept changing under us ({MAX_WATCH_RETRIES} tries)")
-
-    def write(
-        self, pipe: Pipeline, old: TicketRecord | None, new: TicketRecord, deltas: Deltas | None = None
-    ) -> None:
-        """Queue the commands that store `new` in place of `old`: the one write path of every record.
-        Bucket increments go to `deltas` when given (a batch adds each field once), else straight on."""
-        own = deltas is None
-        acc = Deltas() if deltas is None else deltas
-        pipe.set(self.record_key(new.id), new.dumps(), ex=self.retention_s)
-        old_row = row_of(old) if old is not None else None
-        new_row = row_of(new)
-        if new_row is not None:
-            hour = int(new_row.at // HOUR)
-            rows_key = self.rows_key(hour)
-            pipe.hset(rows_key, new.id, new_row.dumps())
-            acc.expire(rows_key, self._expire_at("h", hour))
-            pair = f"{new_row.language}/{new_row.topic}"  # fixed once the row exists (the joined event)
-            old_part = aggregates.contribution(old_row)
-            self._add_difference(acc, hour, pair, aggregates.contribution(new_row), old_part)
-        if own:
-            acc.flush(pipe)
-
-    def _add_difference(
-        self, acc: Deltas, hour: int, pair: str, new: Contribution, old: Contribution
-    ) -> None:
-        delta = aggregates.difference(new.fields, old.fields)
-        agent_delta: dict[str, Counters] = {}
-        for agent in new.agents.keys() | old.agents.keys():
-            d = aggregates.difference(new.agents.get(agent, {}), old.agents.get(agent, {}))
-            if d:
-                agent_delta[agent] = d
-        for grain, n in (("h", hour), ("d", hour // 24)):
-            if delta:
-                key = self.bucket_key(grain, n)
-                for name, value in delta.items():
-                    acc.add(key, f"{pair}|{name}", value)
-                    acc.add(key, f"{ALL}|{name}", value)
-                acc.expire(key, self._expire_at(grain, n))
-            if agent_delta:
-                akey = self.bucket_key(grain, n, agents=True)
-                for agent, d in agent_delta.items():
-                    for name, value in d.items():
-                        acc.add(akey, f"{agent}|{name}", value)
-                acc.expire(akey, self._expire_at(grain, n))
-        for name, value in delta.items():
-            acc.add(self.totals_key, name, value)
-
-    async def write_new(self, records: Iterable[TicketRecord]) -> None:
-        """Store records known to be new, pipelined without WATCH (bulk loads: the benchmark, tests)."""
-        try:
-            async with self.redis.pipeline(transaction=False) as pipe:
-                acc = Deltas()
-                for record in records:
-                    self.write(pipe, None, record, acc)
-                acc.flush(pipe)
-                await pipe.execute()
-        except (RedisError, OSError) as exc:
-            raise BackendUnavailable(f"cannot write records: {exc}") from exc
-
-    async def dead_letter(self, entry: str) -> None:
-        try:
-            async with self.redis.pipeline(transaction=True) as pipe:
-                pipe.lpush(self.dead_key, entry)
-                pipe.ltrim(self.dead_key, 0, DEAD_KEEP - 1)
-                await pipe.execute()
-        except (RedisError, OSError) as exc:
-            raise BackendUnavailable(f"cannot write the dead letter: {exc}") from exc
-
-    # -- rows ------------------------------------------------------------------------------------------
-
-    async def hour_rows(
-        self, hours: Sequence[int], keep: Callable[[bytes], bool] | None = None
-    ) -> list[list[Row]]:
-        """The rows of each hour, oldest first within the hour. `keep` looks at each stored row
-        before it is parsed (a cheap first filter: most rows of a long period are skipped unread)."""
-        try:
-            async with self.redis.pipeline(transaction=False) as pipe:
-                for hour in hours:
-                    pipe.hvals(self.rows_key(hour))
-                replies: list[list[bytes]] = await pipe.execute()
-        except (RedisError, OSError) as exc:
-            raise BackendUnavailable(f"cannot read the records: {exc}") from exc
-        out = []
-        for values in replies:
-            rows = [Row.loads(v) for v in values if keep is None or keep(v)]
-            rows.sort(key=lambda r: (r.at, r.id))
-            out.append(rows)
-        return out
-
-    async def scan(
-        self,
-        start_hour: int,
-        end_hour: int,
-        *,
-        newest_first: bool = False,
-        batch: int = 24,
-        keep: Callable[[bytes], bool] | None = None,
-    ) -> AsyncIterator[list[Row]]:
-        """Rows of [start_hour, end_hour), hour by hour (a few commands per `batch` hours)."""
-        hours = list(range(start_hour, end_hour))
-        if newest_first:
-            hours.reverse()
-        for i in range(0, len(hours), batch):
-            chunk = hours[i : i + batch]
-            for rows in await self.hour_rows(chunk, keep):
-                yield rows[::-1] if newest_first else rows
-
-    # -- buckets ---------------------------------------------------------------------------------------
-
-    async def _read(self, keys: Sequence[str], fields: Sequence[str] | None) -> list[dict[str, float]]:
-        try:
-            async with self.redis.pipeline(transaction=False) as pipe:
-                for key in keys:
-                    if fields is None:
-                        pipe.hgetall(key)
-                    else:
-                        pipe.hmget(key, list(fields))
-                replies: list[Any] = await pipe.execute()
-        except (RedisError, OSError) as exc:
-            raise BackendUnavailable(f"cannot read the figures: {exc}") from exc
-        if fields is None:
-            return [{_s(k): _num(v) for k, v in reply.items()} for reply in replies]
-        return [
-            {f: _num(v) for f, v in zip(fields, reply, strict=True) if v is not None} for reply in replies
+    async def _timeline(self, conn: asyncpg.Connection, events: Sequence[QueueEvent]) -> set[str]:
+        """Insert the ticket events; the ids that were new (replays are skipped)."""
+        rows = [
+            (partitions.month_of(e.at), e.id, rid, e.type.value, e.at)
+            for e in events
+            if (rid := record_id_of(e)) is not None
         ]
+        if not rows:
+            return set()
+        found = await conn.fetch(
+            "INSERT INTO ticket_events (part, event_id, ticket_id, type, at) "
+            "SELECT * FROM unnest($1::date[], $2::text[], $3::text[], $4::text[], $5::float8[]) "
+            "ON CONFLICT DO NOTHING RETURNING event_id",
+            *[list(col) for col in zip(*rows, strict=True)],
+        )
+        return {r["event_id"] for r in found}
 
-    async def totals(self, start_hour: int, end_hour: int, pairs: Sequence[str] | None) -> Counters:
-        """The counters of [start_hour, end_hour), over `pairs` ("lang/topic"; None: all)."""
-        names = _counter_names()
-        wanted = pairs if pairs is not None else [ALL]
-        fields = [f"{pair}|{name}" for pair in wanted for name in names]
-        keys = [self.bucket_key(grain, n) for grain, n in covering(start_hour, end_hour)]
-        out: Counters = {}
-        for part in await self._read(keys, fields):
-            _fold(out, part)
+    async def _write_calls(self, conn: asyncpg.Connection, events: Sequence[CallEvent]) -> set[str]:
+        """Record the call events; the ticket ids whose records they change."""
+        tickets: set[str] = set()
+        sessions: set[str] = set()
+        for e in events:
+            if e.type is CallEventType.VERDICT and e.body is not None:
+                await self._verdict(conn, e)
+            elif e.type is CallEventType.CONTINUED and e.verdict_id:
+                await conn.execute(
+                    "UPDATE verdicts SET continued_at = coalesce(continued_at, $2) WHERE id = $1",
+                    e.verdict_id,
+                    e.text,
+                )
+            elif e.session_id and e.type is CallEventType.QUALITY:
+                sample = e.sample or {}
+                await conn.execute(
+                    "INSERT INTO quality_samples (part, event_id, session_id, at, side, rtt_ms, packet_loss, "
+                    "jitter_ms, jitter_buffer_ms, fps, width, height, freezes) "
+                    "VALUES ($1,$2,$3,$4,$5,$6,$7,$8,$9,$10,$11,$12,$13) ON CONFLICT DO NOTHING",
+                    partitions.month_of(e.at),
+                    e.id,
+                    e.session_id,
+                    e.at,
+                    e.side or "customer",
+                    *(
+                        sample.get(n)
+                        for n in ("rtt_ms", "packet_loss", "jitter_ms", "jitter_buffer_ms", "fps")
+                    ),
+                    *(
+                        None if sample.get(n) is None else int(sample[n] or 0)
+                        for n in ("width", "height", "freezes")
+                    ),
+                )
+                sessions.add(e.session_id)
+            elif e.session_id and e.ticket_id and e.started_at is not None:
+                await self._session(conn, e)
+                tickets.add(e.ticket_id)
+        if sessions:
+            rows = await conn.fetch(
+                "SELECT DISTINCT ticket_id FROM call_sessions WHERE session_id = ANY($1::text[])",
+                list(sessions),
+            )
+            tickets |= {r["ticket_id"] for r in rows}
+        return tickets
+
+    async def _verdict(self, conn: asyncpg.Connection, e: CallEvent) -> None:
+        b = e.body or {}
+        await conn.execute(
+            "INSERT INTO verdicts (part, id, check_id, created_at, duration_s, passed, outcome, "
+            "continued_at, criteria, metrics) VALUES ($1,$2,$3,$4,$5,$6,$7,$8,$9,$10) "
+            "ON CONFLICT (part, id) DO NOTHING",
+            partitions.month_of(float(b["created_epoch"])),
+            str(b["id"]),
+            str(b["check_id"]),
+            float(b["created_epoch"]),
+            float(b["duration_s"]),
+            bool(b["passed"]),
+            str(b["outcome"]),
+            b.get("continued_at"),
+            b.get("criteria", {}),
+            b.get("metrics", {}),
+        )
+
+    async def _session(self, conn: asyncpg.Connection, e: CallEvent) -> None:
+        assert e.started_at is not None
+        part = partitions.month_of(e.started_at)
+        await conn.execute(
+            "INSERT INTO call_sessions (part, session_id, ticket_id, agent_id, language, topic, started_at) "
+            "VALUES ($1,$2,$3,$4,$5,$6,$7) ON CONFLICT (part, session_id) DO UPDATE SET "
+            "language = coalesce(nullif(excluded.language, ''), call_sessions.language), "
+            "topic = coalesce(nullif(excluded.topic, ''), call_sessions.topic)",
+            part,
+            e.session_id,
+            e.ticket_id,
+            e.agent_id or "",
+            e.language or "",
+            e.topic or "",
+            e.started_at,
+        )
+        if e.type is CallEventType.WRAPPED_UP:
+            await conn.execute(
+                "UPDATE call_sessions SET outcome = $3, wrap_notes = $4, wrapped_at = $5 "
+                "WHERE part = $1 AND session_id = $2 AND wrapped_at IS NULL",
+                part,
+                e.session_id,
+                _text(e.outcome),
+                _text(e.text),
+                e.at,
+            )
+        elif e.type is CallEventType.RATED:
+            await conn.execute(
+                "UPDATE call_sessions SET rating = $3, rating_comment = $4, rated_at = $5 "
+                "WHERE part = $1 AND session_id = $2 AND rated_at IS NULL",
+                part,
+                e.session_id,
+                e.rating,
+                _text(e.text),
+                e.at,
+            )
+        elif e.type is CallEventType.NOTE:
+            await conn.execute(
+                "INSERT INTO session_notes (part, event_id, session_id, n, text, at) "
+                "VALUES ($1,$2,$3,$4,$5,$6) ON CONFLICT DO NOTHING",
+                part,
+                e.id,
+                e.session_id,
+                e.n or 0,
+                _text(e.text),
+                e.at,
+            )
+
+    async def _tickets(
+        self,
+        conn: asyncpg.Connection,
+        ids: Sequence[str],
+        events: dict[str, list[QueueEvent]],
+        live_verdict: VerdictLookup | None,
+        rollup: Rollup,
+    ) -> None:
+        # One recorder at a time per ticket (ids sorted: no deadlock between two batches).
+        await conn.execute("SELECT pg_advisory_xact_lock(hashtext(x)) FROM unnest($1::text[]) x", list(ids))
+        old = {
+            r["id"]: r
+            for r in await conn.fetch(
+                "SELECT part, id, record FROM tickets WHERE id = ANY($1::text[])", list(ids)
+            )
+        }
+        facts = await self._session_facts(conn, ids)
+        verdict_ids = {
+            e.verdict_id for evs in events.values() for e in evs if e.verdict_id and e.verdict_id != "none"
+        }
+        verdict_ids |= {
+            r["record"].get("check", {}).get("verdict_id") for r in old.values() if r["record"].get("check")
+        }
+        verdict_ids.discard(None)
+        verdicts = {
+            r["id"]: verdict_of(r)
+            for r in await conn.fetch("SELECT * FROM verdicts WHERE id = ANY($1::text[])", list(verdict_ids))
+        }
+        for tid in ids:
+            prev = old.get(tid)
+            record = TicketRecord.loads_dict(prev["record"]) if prev else TicketRecord(tid)
+            mine = events.get(tid, [])
+            for event in mine:
+                record.apply(event)
+                if event.type is EventType.TICKET_JOINED and event.verdict_id and event.verdict_id != "none":
+                    found = verdicts.get(event.verdict_id)
+                    if found is None and live_verdict is not None:
+                        found = await live_verdict(event.verdict_id)
+                    copy = check_copy(event.verdict_id, found)
+                    if copy.found or record.check is None:
+                        record.check = copy
+            if record.check is not None and record.check.verdict_id in verdicts:
+                record.check = check_copy(record.check.verdict_id, verdicts[record.check.verdict_id])
+            for f in facts.get(tid, []):
+                record.apply_session_facts(f)
+            first = min((e.at for e in mine), default=None)
+            await self._put(conn, record, prev, first, rollup)
+
+    async def _session_facts(
+        self, conn: asyncpg.Connection, ids: Sequence[str]
+    ) -> dict[str, list[SessionFacts]]:
+        sessions = await conn.fetch(
+            "SELECT session_id, ticket_id, outcome, wrapped_at, rating, rated_at FROM call_sessions "
+            "WHERE ticket_id = ANY($1::text[])",
+            list(ids),
+        )
+        if not sessions:
+            return {}
+        samples: dict[str, list[QualitySample]] = {}
+        for r in await conn.fetch(
+            "SELECT * FROM quality_samples WHERE session_id = ANY($1::text[]) ORDER BY at",
+            [s["session_id"] for s in sessions],
+        ):
+            samples.setdefault(r["session_id"], []).append(sample_of(r))
+        out: dict[str, list[SessionFacts]] = {}
+        for s in sessions:
+            mine = samples.get(s["session_id"])
+            out.setdefault(s["ticket_id"], []).append(
+                SessionFacts(
+                    session_id=s["session_id"],
+                    wrap_outcome=s["outcome"],
+                    wrapped_at=s["wrapped_at"],
+                    rating=s["rating"],
+                    rated_at=s["rated_at"],
+                    quality=summarise(mine) if mine else None,
+                )
+            )
         return out
 
-    async def by_pair(self, start_hour: int, end_hour: int) -> dict[str, Counters]:
-        keys = [self.bucket_key(grain, n) for grain, n in covering(start_hour, end_hour)]
-        out: dict[str, Counters] = {}
-        for part in await self._read(keys, None):
-            for field, value in part.items():
-                pair, _, name = field.partition("|")
-                if pair != ALL:
-                    aggregates.combine(out.setdefault(pair, {}), {name: value})
-        return out
+    async def _put(
+        self, conn: asyncpg.Connection, record: TicketRecord, prev: Any, first: float | None, rollup: Rollup
+    ) -> None:
+        row = row_of(record)
+        at = (
+            row.at if row else (record.joined_at or first or (prev["record"].get("_first") if prev else None))
+        )
+        if at is None:
+            return  # only call facts, no queue event yet: the ticket is written when one comes
+        part = partitions.month_of(at)  # made before the transaction (write_batch)
+        if prev is not None and prev["part"] != part:
+            await conn.execute("DELETE FROM tickets WHERE part = $1 AND id = $2", prev["part"], record.id)
+        if prev is not None:
+            await conn.execute(
+                "DELETE FROM ticket_agents WHERE part = $1 AND ticket_id = $2", prev["part"], record.id
+            )
+        rollup.add(row_of(TicketRecord.loads_dict(prev["record"])) if prev is not None else None, -1)
+        rollup.add(row, +1)
+        stored = record.to_dict()
+        if row is None:
+            stored["_first"] = at
+        part_c = aggregates.contribution(row)
+        c = part_c.fields
+        values: list[object] = [
+            part,
+            record.id,
+            at,
+            row is not None,
+            row.language if row else "",
+            row.topic if row else "",
+            row.priority_class if row else "",
+            row.outcome.value if row else "waiting",
+            row.session_id if row else None,
+            row.agent if row else None,
+            row.agents if row else [],
+            row.waited_s if row else None,
+            row.answer_s if row else None,
+            row.handle_s if row else None,
+            row.talk_s if row else None,
+            row.wrap_s if row else None,
+            row.check if row else "none",
+            list(row.failing) if row else [],
+            row.check_s if row else None,
+            row.flagged if row else False,
+            list(row.reasons) if row else [],
+            row.rating if row else None,
+            row.transfers if row else 0,
+            row.abandon_reason if row else None,
+            record.check.verdict_id if record.check else None,
+            record.device_model,
+        ]
+        values += [_num(name, c.get(name)) for name in sql.STORED]
+        values.append(stored)
+        await conn.execute(UPSERT_TICKET, *values)
+        if row is not None and part_c.agents:
+            await conn.executemany(
+                INSERT_AGENT,
+                [
+                    (part, record.id, agent, at, *(_num(n, counters.get(n)) for n in sql.AGENT_STORED))
+                    for agent, counters in part_c.agents.items()
+                ],
+            )
 
-    async def by_agent(self, start_hour: int, end_hour: int) -> dict[str, Counters]:
-        keys = [self.bucket_key(grain, n, agents=True) for grain, n in covering(start_hour, end_hour)]
-        out: dict[str, Counters] = {}
-        for part in await self._read(keys, None):
-            for field, value in part.items():
-                agent, _, name = field.rpartition("|")
-                aggregates.combine(out.setdefault(agent, {}), {name: value})
-        return out
+    async def write_new(self, records: Sequence[TicketRecord]) -> None:
+        """Write whole records as they are (signlink db import-redis, tests, the benchmark's bulk load),
+        500 to a transaction, replacing what is stored under their ids."""
+        await self.require_schema()
+        await self.ensure_months([r.joined_at for r in records if r.joined_at is not None])
+        for i in range(0, len(records), 500):
+            chunk = {r.id: r for r in records[i : i + 500]}
+            ids = sorted(chunk)
+            async with self.db.transaction() as conn:
+                await conn.execute("SELECT pg_advisory_xact_lock(hashtext(x)) FROM unnest($1::text[]) x", ids)
+                old = {
+                    r["id"]: r
+                    for r in await conn.fetch(
+                        "SELECT part, id, record FROM tickets WHERE id = ANY($1::text[])", ids
+                    )
+                }
+                rollup = Rollup()
+                for tid in ids:
+                    await self._put(conn, chunk[tid], old.get(tid), None, rollup)
+                await rollup.flush(conn)
 
-    async def series(
-        self, points: Sequence[tuple[int, int, int]], pairs: Sequence[str] | None, names: Sequence[str]
-    ) -> list[tuple[int, Counters]]:
-        """Counters `names` for each (label, from hour, to hour) of `points` (query.steps)."""
-        wanted = pairs if pairs is not None else [ALL]
-        fields = [f"{pair}|{name}" for pair in wanted for name in names]
-        plan = [(label, covering(h, until)) for label, h, until in points]
-        keys = [self.bucket_key(grain, n) for _, cover in plan for grain, n in cover]
-        parts = iter(await self._read(keys, fields))
-        out = []
-        for label, cover in plan:
-            counters: Counters = {}
-            for _ in cover:
-                _fold(counters, next(parts))
-            out.append((label, counters))
-        return out
+    async def dead_letter(self, stream: str, event_id: str, fields: dict[str, str], error: str) -> None:
+        async with self.db.transaction() as conn:
+            await conn.execute(
+                "INSERT INTO dead_events (stream, event_id, fields, error) VALUES ($1, $2, $3, $4)",
+                stream,
+                event_id,
+                fields,
+                error,
+            )
+            await conn.execute(
+                "DELETE FROM dead_events WHERE id <= (SELECT max(id) - $1 FROM dead_events)", DEAD_KEEP
+            )
 
     async def note_waiting(self, at: float, waiting: int) -> None:
-        """Record `waiting` customers at `at`: each bucket keeps its highest."""
-        hour = int(at // HOUR)
-        buckets = (("h", hour), ("d", hour // 24))
-        keys = [self.bucket_key(grain, n) for grain, n in buckets]
-        expiries = [str(self._expire_at(grain, n)) for grain, n in buckets]
-        try:
-            await self._gauge_max(keys=keys, args=[f"{ALL}|max_waiting", str(waiting), *expiries])
-        except (RedisError, OSError) as exc:
-            raise BackendUnavailable(f"cannot record the queue length: {exc}") from exc
-
-    async def all_time(self) -> Counters:
-        try:
-            raw = await self.redis.hgetall(self.totals_key)
-        except (RedisError, OSError) as exc:
-            raise BackendUnavailable(f"cannot read the totals: {exc}") from exc
-        return {_s(k): _num(v) for k, v in raw.items()}
-
-    # -- call quality ------------------------------------------------------------------------------------
-
-    async def add_sample(self, session_id: str, sample: QualitySample) -> bool:
-        """Keep one sample of a call; False when the call already has the most kept."""
-        try:
-            size = await self._append(
-                keys=[self.samples_key(session_id)],
-                args=[pack(sample), MAX_SAMPLES_PER_SESSION * SAMPLE_BYTES, self.retention_s],
+        await self.ensure_months([at])
+        async with self.db.connection() as conn:
+            await conn.execute(
+                "INSERT INTO waiting_samples (part, at, waiting) VALUES ($1, $2, $3) ON CONFLICT DO NOTHING",
+                partitions.month_of(at),
+                at,
+                waiting,
             )
-        except (RedisError, OSError) as exc:
-            raise BackendUnavailable(f"cannot store the call quality sample: {exc}") from exc
-        return int(size) >= 0
+
+    # -- reads ---------------------------------------------------------------------------------------
+
+    async def get(self, record_id: str) -> TicketRecord | None:
+        row = await self.db.fetchrow("SELECT record FROM tickets WHERE id = $1", record_id)
+        return TicketRecord.loads_dict(row["record"]) if row else None
+
+    async def all_time(self) -> dict[str, float]:
+        """Every counter over every record kept (for /metrics)."""
+        row = await self.db.fetchrow(f"SELECT {sql.SELECT_COUNTERS} FROM tickets t WHERE t.has_row")
+        return sql.counters_of(row) if row else {}
 
     async def samples(self, session_ids: Sequence[str]) -> dict[str, list[QualitySample]]:
-        if not session_ids:
-            return {}
-        try:
-            raw = await self.redis.mget([self.samples_key(s) for s in session_ids])
-        except (RedisError, OSError) as exc:
-            raise BackendUnavailable(f"cannot read the call quality samples: {exc}") from exc
-        pairs = zip(session_ids, raw, strict=True)
-        return {s: unpack(data) if isinstance(data, bytes) else [] for s, data in pairs}
-
-    # -- follow-ups of ended calls -------------------------------------------------------------------------
-
-    async def follow(self, ticket_id: str, session_id: str, due: float, *, only_new: bool = True) -> None:
-        try:
-            await self.redis.zadd(self.follow_key, {f"{ticket_id}|{session_id}": due}, nx=only_new)
-        except (RedisError, OSError) as exc:
-            raise BackendUnavailable(f"cannot schedule the follow-up: {exc}") from exc
-
-    async def claim_follows(self, now: float, limit: int, lease_s: float) -> list[tuple[str, str]]:
-        try:
-            due = await self._claim(keys=[self.follow_key], args=[repr(now), limit, repr(now + lease_s)])
-        except (RedisError, OSError) as exc:
-            raise BackendUnavailable(f"cannot read the follow-ups: {exc}") from exc
-        out = []
-        for member in due:
-            ticket_id, _, session_id = _s(member).partition("|")
-            out.append((ticket_id, session_id))
+        out: dict[str, list[QualitySample]] = {s: [] for s in session_ids}
+        if session_ids:
+            rows = await self.db.fetch(
+                "SELECT * FROM quality_samples WHERE session_id = ANY($1::text[]) ORDER BY at, event_id",
+                list(session_ids),
+            )
+            for r in rows:
+                out[r["session_id"]].append(sample_of(r))
         return out
 
-    async def unfollow(self, ticket_id: str, session_id: str) -> None:
-        try:
-            await self.redis.zrem(self.follow_key, f"{ticket_id}|{session_id}")
-        except (RedisError, OSError) as exc:
-            raise BackendUnavailable(f"cannot drop the follow-up: {exc}") from exc
+    async def session(self, session_id: str) -> SessionRecord | None:
+        row = await self.db.fetchrow("SELECT * FROM call_sessions WHERE session_id = $1", session_id)
+        if row is None:
+            return None
+        notes = await self.db.fetch(
+            "SELECT text, at FROM session_notes WHERE session_id = $1 ORDER BY n, at", session_id
+        )
+        return session_of(row, notes)
 
-    async def memory(self) -> int:
-        """Bytes Redis uses (INFO memory), for the benchmark."""
-        info = await self.redis.info("memory")
-        return int(info["used_memory"])
-
-
-def _counter_names() -> list[str]:
-    return [
-        *aggregates.TICKET_FIELDS,
-        *aggregates.OFFER_FIELDS,
-        *aggregates.SUM_FIELDS,
-        *aggregates.COUNT_FIELDS,
-        *aggregates.HIST_FIELDS,
-        *aggregates.CHECK_FIELDS,
-        *aggregates.MAX_FIELDS,
-        *(aggregates.FAIL_PREFIX + c.value for c in Criterion),
-    ]
+    async def verdict(self, verdict_id: str) -> VerdictRecord | None:
+        row = await self.db.fetchrow("SELECT * FROM verdicts WHERE id = $1", verdict_id)
+        return verdict_of(row) if row else None
 
 
-def _fold(into: Counters, fields: dict[str, float]) -> None:
-    """Add bucket fields ("<pair>|<counter>") of any pairs into counters by name."""
-    for field, value in fields.items():
-        aggregates.combine(into, {field.split("|", 1)[1]: value})
+def _text(value: str | None) -> str:
+    """PostgreSQL text cannot hold NUL: it becomes U+FFFD (every other character is kept as it is)."""
+    return (value or "").replace("\x00", "\ufffd")
 
 
-class Deltas:
-    """Bucket increments gathered before they are sent: one HINCRBY(FLOAT) per field."""
-
-    def __init__(self) -> None:
-        self._add: dict[tuple[str, str], float] = {}
-        self._expire: dict[str, int] = {}
-
-    def add(self, key: str, field: str, value: float) -> None:
-        self._add[key, field] = self._add.get((key, field), 0) + value
-
-    def expire(self, key: str, at: int) -> None:
-        self._expire[key] = at
-
-    def flush(self, pipe: Pipeline) -> None:
-        for (key, field), value in self._add.items():
-            if not value:
-                continue
-            # Sums are floats (HINCRBYFLOAT); every other counter stays a whole number (HINCRBY).
-            if aggregates.is_float_field(field.rpartition("|")[2]):
-                pipe.hincrbyfloat(key, field, round(value, 6))
-            else:
-                pipe.hincrby(key, field, round(value))
-        for key, at in self._expire.items():
-            pipe.expireat(key, at)
-        self._add.clear()
-        self._expire.clear()
+def _num(name: str, value: float | None) -> float | int | None:
+    if not value:
+        return None
+    return (
+        float(value)
+        if aggregates.is_float_field(name) or (name.startswith("q_") and name != "q_calls")
+        else int(value)
+    )

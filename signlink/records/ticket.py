@@ -295,7 +295,10 @@ class TicketRecord:
 
     @classmethod
     def loads(cls, raw: bytes | str) -> TicketRecord:
-        d = json.loads(raw)
+        return cls.loads_dict(json.loads(raw))
+
+    @classmethod
+    def loads_dict(cls, d: dict[str, Any]) -> TicketRecord:
         check = d.get("check")
         return cls(
             id=d["id"],

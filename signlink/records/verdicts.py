@@ -1,11 +1,13 @@
 """Check verdicts, kept in Redis so a later step (ticket, QA record) can present them by id.
 
-One hash per verdict, `{prefix}:verdict:{id}`, with a TTL of `verdict_ttl_s`:
+One hash per verdict, `<root>:verdict:<id>` (redisio/keyspace.py), with a TTL of `verdict_ttl_s`:
     record        the immutable record as JSON (VerdictRecord without the continue fields)
     passed        "1" / "0", so the Lua script can refuse to mark a passed check
     continued_at  set once, when the customer continued despite a failed check
 
-This module is the only code that knows these keys.
+This hash is the live copy (the offer shows it to the agent while the ticket waits); the record is
+in PostgreSQL: saving and marking append a call event (queue/call_events.py) in the same atomic
+step, and the recorder writes it. This module is the only code that knows these keys.
 """
 
 from __future__ import annotations
@@ -24,6 +26,8 @@ from redis.exceptions import RedisError
 from signlink.check.outcome import Outcome
 from signlink.errors import BackendUnavailable, Conflict, NotFound
 from signlink.quality.verdict import Verdict
+from signlink.queue.call_events import CallEventLog, CallEventType
+from signlink.redisio import Keyspace, as_keyspace, is_cluster
 
 MARK_CONTINUED_LUA = resources.files("signlink.records").joinpath("lua/mark_continued.lua").read_text()
 
@@ -103,14 +107,18 @@ class VerdictRecord:
 class VerdictStore:
     """Saves and reads check verdicts. `ttl_s` bounds how long they are kept."""
 
-    def __init__(self, redis: Redis, prefix: str, ttl_s: int) -> None:
+    def __init__(
+        self, redis: Redis, keys: Keyspace | str, ttl_s: int, *, events_maxlen: int = 100_000
+    ) -> None:
         self._redis = redis
-        self._prefix = prefix
+        # The queue's keyspace: on Cluster the hash and the call-event stream share its slot (one MULTI).
+        self._keys = as_keyspace(keys, cluster=is_cluster(redis))
         self._ttl_s = ttl_s
+        self.events = CallEventLog(redis, self._keys, maxlen=events_maxlen)
         self._mark_continued = redis.register_script(MARK_CONTINUED_LUA)
 
     def key(self, verdict_id: str) -> str:
-        return f"{self._prefix}:verdict:{verdict_id}"
+        return self._keys.key("verdict", verdict_id)
 
     async def save(
         self,
@@ -143,6 +151,13 @@ class VerdictStore:
             async with self._redis.pipeline(transaction=True) as pipe:
                 pipe.hset(self.key(record.id), mapping={"record": record._stored(), "passed": int(passed)})
                 pipe.expire(self.key(record.id), self._ttl_s)
+                fields = self.events.fields(
+                    CallEventType.VERDICT,
+                    record.created_epoch,
+                    verdict=record.id,
+                    body=json.dumps(record.to_dict(), separators=(",", ":")),
+                )
+                pipe.xadd(self.events.key, fields, maxlen=self.events.maxlen, approximate=True)  # type: ignore[arg-type]
                 await pipe.execute()
         except (RedisError, OSError) as exc:
             raise BackendUnavailable(f"cannot save the verdict: {exc}") from exc
@@ -161,7 +176,10 @@ class VerdictStore:
         """Record that the customer continued despite the failed check (idempotent)."""
         epoch = time.time() if now is None else now
         try:
-            result = await self._mark_continued(keys=[self.key(verdict_id)], args=[_iso(epoch)])
+            result = await self._mark_continued(
+                keys=[self.key(verdict_id), self.events.key],
+                args=[_iso(epoch), repr(round(epoch, 3)), str(self.events.maxlen)],
+            )
         except (RedisError, OSError) as exc:
             raise BackendUnavailable(f"cannot update the verdict: {exc}") from exc
         status = int(result[0])

@@ -27,9 +27,13 @@ from typing import Any, Literal, TypeAlias
 from urllib.parse import parse_qs, unquote, urlsplit
 
 from redis.asyncio import BlockingConnectionPool, Redis, Sentinel
-from redis.asyncio.connection import Connection, SSLConnection
+from redis.asyncio.connection import AbstractConnection, Connection, SSLConnection, UnixDomainSocketConnection
 from redis.asyncio.retry import Retry
-from redis.asyncio.sentinel import SentinelConnectionPool
+from redis.asyncio.sentinel import (
+    SentinelConnectionPool,
+    SentinelManagedConnection,
+    SentinelManagedSSLConnection,
+)
 from redis.backoff import ExponentialBackoff
 from redis.crc import key_slot
 from redis.exceptions import AskError, ClusterDownError, RedisError, TryAgainError
@@ -161,6 +165,7 @@ def connect(
         pool = BlockingConnectionPool.from_url(
             t.url, max_connections=max_connections, timeout=pool_timeout, health_check_interval=5, **common
         )
+        pool.connection_class = ONE_AT_A_TIME.get(pool.connection_class, pool.connection_class)
         return Redis.from_pool(pool)
     auth = {"username": t.username, "password": t.password}
     if t.kind == "cluster":
@@ -181,11 +186,12 @@ def connect(
         "username": t.sentinel_username,
         "password": t.sentinel_password,
     }
-    sentinel = Sentinel(list(t.nodes), sentinel_kwargs=sentinel_kwargs)  # type: ignore[no-untyped-call]
+    sentinel = SentinelGroup(list(t.nodes), sentinel_kwargs=sentinel_kwargs)
     client: SentinelRedis = sentinel.master_for(
         t.service,
         redis_class=SentinelRedis,
         connection_pool_class=SentinelConnectionPool,
+        connection_class=OneSentinelSSLConnection if t.tls else OneSentinelConnection,
         db=t.db,
         ssl=t.tls,
         max_connections=max_connections,
@@ -197,14 +203,81 @@ def connect(
     return client
 
 
+class ConnectsOnce(AbstractConnection):
+    """One connect at a time. redis-py lets two coroutines connect the same connection at once (a
+    PubSub's reader reconnecting while a handler SUBSCRIBEs or UNSUBSCRIBEs after a failover): both
+    open a socket, the second replaces the first, and the first is never closed. The second now waits
+    and finds the connection made. (A connect callback, PubSub re-subscribing, runs connected.)"""
+
+    _connecting: asyncio.Lock | None = None
+
+    async def connect_check_health(
+        self, check_health: bool = True, retry_socket_connect: bool = True
+    ) -> None:
+        if self.is_connected:
+            return
+        if self._connecting is None:
+            self._connecting = asyncio.Lock()
+        async with self._connecting:
+            await super().connect_check_health(check_health, retry_socket_connect)
+
+
+class OneConnection(ConnectsOnce, Connection):
+    pass
+
+
+class OneSSLConnection(ConnectsOnce, SSLConnection):
+    pass
+
+
+class OneUnixConnection(ConnectsOnce, UnixDomainSocketConnection):
+    pass
+
+
+class OneSentinelConnection(ConnectsOnce, SentinelManagedConnection):
+    pass
+
+
+class OneSentinelSSLConnection(ConnectsOnce, SentinelManagedSSLConnection):
+    pass
+
+
+ONE_AT_A_TIME: dict[type[AbstractConnection], type[AbstractConnection]] = {
+    Connection: OneConnection,
+    SSLConnection: OneSSLConnection,
+    UnixDomainSocketConnection: OneUnixConnection,
+}
+
+
+class SentinelGroup(Sentinel):
+    """redis-py's Sentinel, whose list of sentinels stays whole when discoveries overlap.
+
+    redis-py moves the sentinel that answered to the front by swapping it with the first; two
+    discoveries at once (every caller during a failover, or whenever the first sentinel is down)
+    swap from stale positions, so one sentinel appears twice and another drops out: it is never
+    asked again, and never closed (its sockets leak). Each discovery mends the list when it ends."""
+
+    def __init__(self, sentinels: list[tuple[str, int]], **kwargs: Any) -> None:
+        super().__init__(sentinels, **kwargs)  # type: ignore[no-untyped-call]
+        self.every: tuple[Redis, ...] = tuple(self.sentinels)
+
+    async def discover_master(self, service_name: str) -> Any:
+        try:
+            return await super().discover_master(service_name)
+        finally:
+            if len({id(s) for s in self.sentinels}) < len(self.every):
+                first = self.sentinels[0]
+                self.sentinels[:] = [first, *(s for s in self.every if s is not first)]
+
+
 class SentinelRedis(Redis):
     """A client of Sentinel's current primary that also closes its connections to the sentinels."""
 
-    sentinel_manager: Sentinel | None = None
+    sentinel_manager: SentinelGroup | None = None
 
     async def aclose(self, close_connection_pool: bool | None = None) -> None:
         await super().aclose(close_connection_pool)
-        for watcher in self.sentinel_manager.sentinels if self.sentinel_manager else []:
+        for watcher in self.sentinel_manager.every if self.sentinel_manager else ():
             await watcher.aclose()
 
 
@@ -299,7 +372,7 @@ def _host(value: bytes | str, fallback: str) -> str:
     return text or fallback  # an empty host means "the address you asked"
 
 
-class SlotConnection(Connection):
+class SlotConnection(ConnectsOnce, Connection):
     """A connection to the pool's current target; MOVED re-targets the pool and fails over to a retry."""
 
     def __init__(self, **kwargs: Any) -> None:

@@ -11,8 +11,6 @@ import asyncio
 import logging
 from collections.abc import Awaitable, Callable
 
-from redis.exceptions import RedisError
-
 from signlink.deadline import stop_task
 from signlink.errors import BackendUnavailable
 from signlink.queue.events import QueueEvent
@@ -34,15 +32,7 @@ class EventFeed:
 
     async def start(self) -> None:
         # Start from the stream's current end, read once now: nothing that happens after start() is missed.
-        try:
-            newest = await self._store.redis.xrevrange(self._store.events_key, count=1)
-        except (RedisError, OSError) as exc:
-            raise BackendUnavailable(f"queue events unavailable: {exc}") from exc
-        if newest:
-            entry_id = newest[0][0]
-            self.last_id = entry_id.decode() if isinstance(entry_id, bytes) else str(entry_id)
-        else:
-            self.last_id = "0-0"
+        self.last_id = await self._store.last_event_id()
         self.reading = True
         self._task = asyncio.create_task(self._run(), name="queue-event-feed")
 

@@ -3,6 +3,8 @@
 Redis answering a PING is not enough after a restart: the connections that listen (the bus, login
 revocations, the queue event feed) come back a little later, and until they do a message for a socket
 here reaches nobody. Each registers a readiness check (`watch`); 200 only when all of them hold.
+PostgreSQL down or the recorder far behind is "degraded" too, but 200: the live path (check, queue,
+calls) still works and the records catch up.
 """
 
 from __future__ import annotations
@@ -17,6 +19,7 @@ from aiohttp import web
 from redis.asyncio import Redis
 from redis.exceptions import RedisError
 
+from signlink.errors import BackendUnavailable
 from signlink.web import keys
 
 log = logging.getLogger(__name__)
@@ -61,4 +64,22 @@ async def healthz(request: web.Request) -> web.Response:
     body: dict[str, object] = {"status": "ok" if ok else "degraded", "redis": health.redis_ok, **listening}
     if not health.redis_ok:
         body["redis_error"] = health.redis_error
+    if keys.DATABASE in request.app:
+        db = request.app[keys.DATABASE]
+        database_ok = await db.healthy()
+        body["database"] = database_ok
+        if not database_ok:
+            body["status"] = "degraded"
+            body["database_error"] = f"PostgreSQL unreachable: {db.last_error or 'no answer'}"
+        recorder = request.app[keys.RECORDER]
+        try:
+            behind = (await recorder.lag()).behind
+        except BackendUnavailable:
+            behind = recorder.behind  # Redis away: said above
+        body["recorder_behind_events"] = behind
+        if behind > recorder.lag_alarm or recorder.trimmed:
+            body["status"] = "degraded"
+            body["recorder_error"] = (
+                f"the recorder is {behind} events behind ({recorder.trimmed} lost to the stream cap)"
+            )
     return web.json_response(body, status=200 if ok else 503)

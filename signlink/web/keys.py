@@ -16,6 +16,7 @@ if TYPE_CHECKING:
     from signlink.check.latest import LatestStates
     from signlink.check.relay import CheckRelay
     from signlink.check.service import CheckService
+    from signlink.db.database import Database
     from signlink.queue.store import QueueStore
     from signlink.records.recorder import Recorder
     from signlink.records.reports import Reports
@@ -38,6 +39,7 @@ CHECK_RELAY: web.AppKey[CheckRelay] = web.AppKey("check_relay")
 QUEUE: web.AppKey[QueueStore] = web.AppKey("queue")
 CALLS: web.AppKey[CallService] = web.AppKey("calls")
 SESSIONS: web.AppKey[SessionRecords] = web.AppKey("sessions")
+DATABASE: web.AppKey[Database] = web.AppKey("database")
 RECORDS: web.AppKey[RecordStore] = web.AppKey("records")
 REPORTS: web.AppKey[Reports] = web.AppKey("reports")
 RECORDER: web.AppKey[Recorder] = web.AppKey("recorder")

@@ -13,6 +13,7 @@ from collections.abc import Iterable, Mapping
 
 from aiohttp import web
 
+from signlink.errors import BackendUnavailable
 from signlink.records import aggregates
 from signlink.signaling.protocol import Role
 from signlink.web import keys
@@ -97,7 +98,49 @@ async def metrics(request: web.Request) -> web.Response:
     out.family("signlink_active_calls", "gauge", "Calls in progress (agents in a call).")
     out.sample("signlink_active_calls", in_call)
 
-    totals = await app[keys.RECORDS].all_time()
+    recorder = app[keys.RECORDER]
+    try:
+        totals = await app[keys.RECORDS].all_time()
+    except BackendUnavailable:
+        totals = None  # PostgreSQL away: the live figures above still count
+    out.family("signlink_database_up", "gauge", "1 if PostgreSQL answered this scrape.")
+    out.sample("signlink_database_up", 0 if totals is None else 1)
+    if totals is not None:
+        _record_totals(out, totals)
+    lag = await recorder.lag()
+    out.family(
+        "signlink_records_pending_events",
+        "gauge",
+        "Events handed to a recorder, not yet recorded, by stream.",
+    )
+    out.sample("signlink_records_pending_events", lag.queue.pending, {"stream": "queue"})
+    out.sample("signlink_records_pending_events", lag.calls.pending, {"stream": "calls"})
+    out.family("signlink_records_lag_events", "gauge", "Events not yet handed to any recorder, by stream.")
+    for name, one in (("queue", lag.queue), ("calls", lag.calls)):
+        if one.unread is not None:
+            out.sample("signlink_records_lag_events", one.unread, {"stream": name})
+    out.family(
+        "signlink_records_stream_cap_events", "gauge", "Most events a stream keeps (older are trimmed)."
+    )
+    out.sample("signlink_records_stream_cap_events", lag.queue.maxlen, {"stream": "queue"})
+    out.sample("signlink_records_stream_cap_events", lag.calls.maxlen, {"stream": "calls"})
+    out.family(
+        "signlink_records_trimmed_events_total", "counter", "Events the stream cap removed unrecorded."
+    )
+    out.sample("signlink_records_trimmed_events_total", recorder.trimmed)
+    out.family("signlink_records_recorded_events_total", "counter", "Events this process recorded.")
+    out.sample("signlink_records_recorded_events_total", recorder.recorded)
+
+    out.family("signlink_active_checks", "gauge", "Video checks running in this process.")
+    out.sample("signlink_active_checks", app[keys.CHECKS].live_count)
+    hub = app[keys.CALLS].hub
+    out.family("signlink_ws_connections", "gauge", "WebSocket connections of this process, by role.")
+    for role in Role:
+        out.sample("signlink_ws_connections", sum(1 for _ in hub.connections(role)), {"role": role.value})
+    return web.Response(body=out.text().encode(), headers={"Content-Type": CONTENT_TYPE})
+
+
+def _record_totals(out: Exposition, totals: dict[str, float]) -> None:
     out.family("signlink_tickets_total", "counter", "Customer requests recorded, by how they ended so far.")
     for outcome in ("answered", "abandoned", "unserved", "waiting"):
         out.sample("signlink_tickets_total", totals.get(outcome, 0), {"outcome": outcome})
@@ -116,20 +159,3 @@ async def metrics(request: web.Request) -> web.Response:
     out.histogram("signlink_check_duration_seconds", bins, totals.get("check_dur_sum", 0))
     out.family("signlink_calls_flagged_total", "counter", "Calls whose video fell below signing needs.")
     out.sample("signlink_calls_flagged_total", totals.get("q_flagged", 0))
-
-    pending, lag = await app[keys.RECORDER].backlog()
-    out.family(
-        "signlink_records_pending_events", "gauge", "Queue events handed to a recorder, not yet recorded."
-    )
-    out.sample("signlink_records_pending_events", pending)
-    if lag is not None:
-        out.family("signlink_records_lag_events", "gauge", "Queue events not yet handed to any recorder.")
-        out.sample("signlink_records_lag_events", lag)
-
-    out.family("signlink_active_checks", "gauge", "Video checks running in this process.")
-    out.sample("signlink_active_checks", app[keys.CHECKS].live_count)
-    hub = app[keys.CALLS].hub
-    out.family("signlink_ws_connections", "gauge", "WebSocket connections of this process, by role.")
-    for role in Role:
-        out.sample("signlink_ws_connections", sum(1 for _ in hub.connections(role)), {"role": role.value})
-    return web.Response(body=out.text().encode(), headers={"Content-Type": CONTENT_TYPE})

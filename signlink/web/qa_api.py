@@ -7,8 +7,6 @@ query into `Filters` and shape JSON; the figures come from records/reports.py.
 
 from __future__ import annotations
 
-import csv
-import io
 import logging
 import re
 from collections.abc import AsyncIterator, Mapping
@@ -19,13 +17,13 @@ from aiohttp import web
 
 from signlink.accounts import Role
 from signlink.config import Settings
-from signlink.errors import BackendUnavailable, BadRequest, NotFound
+from signlink.db.database import Database
+from signlink.errors import BackendUnavailable, BadRequest, ConfigError, NotFound
+from signlink.queue.call_events import CallEventLog
 from signlink.records import aggregates
-from signlink.records.query import DAY, HOUR, CheckFilter, Filters, OutcomeFilter
+from signlink.records.query import DAY, CheckFilter, Filters, OutcomeFilter
 from signlink.records.recorder import Recorder
 from signlink.records.reports import Reports, period_of
-from signlink.records.row import Row
-from signlink.records.sessions import SessionRecords
 from signlink.records.store import RecordStore
 from signlink.records.verdicts import VerdictStore
 from signlink.signaling.outgoing import Snapshot
@@ -54,7 +52,6 @@ CSV_FIELDS = (
     "rating",
 )
 _FORMULA_START = ("=", "+", "-", "@", "\t", "\r")
-CSV_CHUNK_ROWS = 500
 
 log = logging.getLogger(__name__)
 qa_only = require_role(Role.QA, Role.SUPERVISOR)
@@ -64,37 +61,46 @@ qa_only = require_role(Role.QA, Role.SUPERVISOR)
 
 
 async def records_ctx(app: web.Application) -> AsyncIterator[None]:
-    """The record store, the reports and this process's recorder (one per process; a consumer group
-    shares the events among them)."""
+    """The database, the record store, the reports and this process's recorder (one per process; a
+    consumer group shares the events among them). A schema that is not this code's refuses to start;
+    PostgreSQL away at start does not: the live path runs, the recorder waits for it."""
     settings = app[keys.SETTINGS]
     redis = app[keys.REDIS]
-    retention_s = settings.record_retention_days * DAY
-    store = RecordStore(redis, settings.redis_prefix, retention_s)
-    sessions = SessionRecords(redis, settings.redis_prefix, retention_s)
-    verdicts = VerdictStore(redis, settings.redis_prefix, settings.verdict_ttl_s)
+    db = Database(
+        settings.database_url, min_size=settings.database_pool_min, max_size=settings.database_pool_max
+    )
+    store = RecordStore(db, settings.record_retention_days)
+    try:
+        await store.require_schema()
+    except BackendUnavailable as exc:
+        log.warning("records: %s (the recorder waits for it; events wait in the streams)", exc)
+    except ConfigError:
+        await db.close()
+        raise
+    space = app[keys.QUEUE].keys  # the stores' keys share the queue's (on Cluster: its slot)
+    calls = CallEventLog(redis, space, maxlen=settings.queue_events_maxlen)
+    verdicts = VerdictStore(redis, space, settings.verdict_ttl_s)
     recorder = Recorder(
         store,
         app[keys.QUEUE],
+        calls,
         verdicts,
-        sessions,
-        follow_max_s=max(settings.finished_ticket_keep_s, HOUR) + HOUR,
+        batch=settings.recorder_batch,
+        lag_alarm=settings.recorder_lag_alarm,
     )
+    app[keys.DATABASE] = db
     app[keys.RECORDS] = store
     app[keys.REPORTS] = Reports(
         store,
-        sessions,
         languages=settings.sign_languages,
         topics=settings.topics,
         thresholds=(settings.qa_service_level_s, settings.qa_service_level_strict_s),
     )
     app[keys.RECORDER] = recorder
-    try:
-        await recorder.ensure_group()
-    except BackendUnavailable as exc:  # Redis away at start: the task creates the group when it can
-        log.warning("QA recorder: %s", exc)
     recorder.start()
     yield
     await recorder.stop()
+    await db.close()
 
 
 def setup_routes(app: web.Application) -> None:
@@ -195,8 +201,12 @@ async def timeseries_data(
     filters = _filters(request, query)
     hours = filters.end_hour - filters.start_hour
     bucket = bucket or ("hour" if hours <= 72 else "day")
-    if bucket not in ("hour", "day"):
-        raise BadRequest("bucket must be hour or day", code="unknown_value")
+    if bucket not in ("15min", "hour", "day"):
+        raise BadRequest("bucket must be 15min, hour or day", code="unknown_value")
+    if bucket == "15min":
+        if hours * 4 > MAX_POINTS:
+            raise BadRequest(f"more than {MAX_POINTS} points: ask for bucket=hour", code="bad_field")
+        return await request.app[keys.REPORTS].timeseries(filters, 1, step_s=900)
     step = 1 if bucket == "hour" else 24
     if hours / step > MAX_POINTS:
         raise BadRequest(f"more than {MAX_POINTS} points: ask for bucket=day", code="bad_field")
@@ -219,7 +229,7 @@ async def sessions_data(
 ) -> dict[str, Any]:
     filters = _filters(request, query)
     rows, next_cursor = await request.app[keys.REPORTS].page(filters, limit, cursor or None)
-    return {"period": period_of(filters), "sessions": [r.to_api() for r in rows], "next_cursor": next_cursor}
+    return {"period": period_of(filters), "sessions": rows, "next_cursor": next_cursor}
 
 
 async def session_data(request: web.Request, ticket_id: str) -> dict[str, Any]:
@@ -280,18 +290,13 @@ async def sessions_csv(request: web.Request) -> web.StreamResponse:
         }
     )
     await response.prepare(request)
-    buffer = io.StringIO()
-    writer = csv.writer(buffer, lineterminator="\r\n")
-    writer.writerow(CSV_FIELDS)
-    n = 0
-    async for row in request.app[keys.REPORTS].rows(filters):
-        writer.writerow(csv_cells(row))
-        n += 1
-        if n % CSV_CHUNK_ROWS == 0:
-            await response.write(buffer.getvalue().encode())
-            buffer.seek(0)
-            buffer.truncate()
-    await response.write(buffer.getvalue().encode())
+    await response.write((",".join(CSV_FIELDS) + "\r\n").encode())
+
+    async def write(chunk: bytes) -> None:
+        # COPY ends rows with \n; CSV (RFC 4180) wants \r\n. Our cells hold no line breaks.
+        await response.write(chunk.replace(b"\n", b"\r\n"))
+
+    await request.app[keys.REPORTS].copy_csv(filters, CSV_SELECT, write)
     await response.write_eof()
     return response
 
@@ -312,12 +317,36 @@ def csv_cell(value: object) -> str:
     return "'" + text if text.startswith(_FORMULA_START) else text
 
 
-def csv_cells(row: Row) -> list[str]:
-    data = row.to_api()
-    data["joined_at"] = (
-        datetime.fromtimestamp(row.at, UTC).isoformat(timespec="seconds").replace("+00:00", "Z")
-    )
-    return [csv_cell(data[name]) for name in CSV_FIELDS]
+def _sql_text(column: str) -> str:
+    """A text cell made safe to open in a spreadsheet (as csv_cell does), in SQL."""
+    starts = "'=', '+', '-', '@', E'\\t', E'\\r'"
+    return f"CASE WHEN left({column}, 1) IN ({starts}) THEN '''' || {column} ELSE nullif({column}, '') END"
+
+
+def _sql_number(column: str) -> str:
+    """round(value, 3) as Python prints it (repr): 2.0, 0.125, 12.5."""
+    r = f"round({column}::numeric, 3)"
+    return f"CASE WHEN {r} = trunc({r}) THEN trunc({r})::text || '.0' ELSE rtrim({r}::text, '0') END"
+
+
+CSV_SELECT = ", ".join(
+    [
+        _sql_text("t.id"),
+        _sql_text("t.session_id"),
+        "to_char(to_timestamp(floor(t.joined_at)) AT TIME ZONE 'UTC', 'YYYY-MM-DD\"T\"HH24:MI:SS\"Z\"')",
+        _sql_text("t.language"),
+        _sql_text("t.topic"),
+        _sql_text("t.priority_class"),
+        _sql_text("t.agent"),
+        "t.outcome",
+        "CASE WHEN t.transfers > 0 THEN '1' ELSE '0' END",
+        _sql_number("t.waited_s"),
+        _sql_number("t.handle_s"),
+        "t.check_status",
+        "CASE WHEN t.flagged THEN '1' ELSE '0' END",
+        "t.rating::text",
+    ]
+)
 
 
 def _json(body: object) -> web.Response:

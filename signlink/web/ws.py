@@ -16,9 +16,9 @@ from aiohttp import WSMsgType, web
 from signlink.accounts.revocations import RevocationFeed
 from signlink.deadline import bounded
 from signlink.errors import Forbidden, SignlinkError
+from signlink.queue.call_events import CallEventLog
 from signlink.records.quality import QualitySample, Side
 from signlink.records.sessions import SessionRecords
-from signlink.records.store import RecordStore
 from signlink.signaling import protocol as p
 from signlink.signaling.calls import CallService
 from signlink.signaling.connection import Connection
@@ -38,7 +38,7 @@ SERVER_PING_S = 20.0  # aiohttp's protocol-level ping; a client that stops answe
 async def calls_ctx(app: web.Application) -> AsyncIterator[None]:
     """The call service of this process, its bus and its background pushes."""
     settings = app[keys.SETTINGS]
-    records = SessionRecords(app[keys.REDIS], settings.redis_prefix, settings.record_retention_days * 86400)
+    records = SessionRecords(app[keys.REDIS], app[keys.QUEUE].keys, settings.record_retention_days * 86400)
     service = CallService(
         settings,
         redis=app[keys.REDIS],
@@ -90,7 +90,7 @@ async def websocket(request: web.Request) -> web.WebSocketResponse:
     conn = service.open(ws)
     try:
         if await _hello(request, service, conn):
-            await _serve(service, conn, request.app[keys.RECORDS])
+            await _serve(service, conn, request.app[keys.SESSIONS].events)
     finally:
         await service.closed(conn)
         await conn.stop_writer()
@@ -143,7 +143,7 @@ async def _hello(request: web.Request, service: CallService, conn: Connection) -
     return not conn.closing
 
 
-async def _serve(service: CallService, conn: Connection, records: RecordStore) -> None:
+async def _serve(service: CallService, conn: Connection, records: CallEventLog) -> None:
     settings = service.settings
     while True:
         msg = await conn.ws.receive()
@@ -167,7 +167,7 @@ async def _serve(service: CallService, conn: Connection, records: RecordStore) -
             return
 
 
-async def _one(service: CallService, conn: Connection, text: str, records: RecordStore) -> None:
+async def _one(service: CallService, conn: Connection, text: str, records: CallEventLog) -> None:
     assert conn.role is not None
     ref = None
     try:
@@ -193,7 +193,7 @@ async def _one(service: CallService, conn: Connection, text: str, records: Recor
         conn.send(Error("internal", "the server failed on this message", ref))
 
 
-async def _stats(records: RecordStore, conn: Connection, message: p.Stats) -> None:
+async def _stats(records: CallEventLog, conn: Connection, message: p.Stats) -> None:
     """A call-quality sample from either side of a call, kept with the session (never answered)."""
     if conn.call is None:
         raise p.ProtocolError("no_session", "you are not in a call")
@@ -212,4 +212,4 @@ async def _stats(records: RecordStore, conn: Connection, message: p.Stats) -> No
         height=message.height,
         freezes=message.freezes,
     )
-    await records.add_sample(conn.call.session_id, sample)
+    await records.quality_sample(conn.call.session_id, sample.at, sample.side.value, sample.to_dict())

@@ -33,7 +33,7 @@ from tests.support.browser import FakeCameras, Launch, PageWatch, Serve, Shots, 
 
 pytestmark = pytest.mark.browser
 
-HANDS_CLIP = "videos/pose_signer_man_0.4s.mp4"  # head to waist, hands up: passes (test_check_page.py)
+HANDS_CLIP = "videos/pose_webcam_woman_wave_2s.mp4"  # passes the camera check (test_check_page.py)
 CHECK_MS = 60_000
 WAIT_MS = 20_000  # generous: two shared cores run the browser, the server and the agent's codec
 PHONE: ViewportSize = {"width": 390, "height": 844}
@@ -97,8 +97,8 @@ def hands_camera(fake_cameras: FakeCameras, media: Path) -> Path:
 
 @pytest.fixture(scope="session")
 def agent_clip(media: Path, pytestconfig: pytest.Config) -> EncodedClip:
-    store = getattr(pytestconfig, "cache", None)  # absent with -p no:cacheprovider
-    cache = store.mkdir("signlink-vp8-clips") if store else None
+    store = getattr(pytestconfig, "cache", None)  # -p no:cacheprovider: no attribute at all
+    cache = store.mkdir("signlink-vp8-clips") if store is not None else None
     return encode_clip(ClipSpec(media / HANDS_CLIP), cache_dir=cache)
 
 

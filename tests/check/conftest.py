@@ -30,7 +30,7 @@ App = TestClient[Any, Any]
 @pytest.fixture(scope="session")
 def clip_cache(pytestconfig: pytest.Config) -> Path:
     """Encoded clips survive between runs in pytest's cache (encoding takes seconds)."""
-    cache = getattr(pytestconfig, "cache", None)  # absent with -p no:cacheprovider
+    cache = getattr(pytestconfig, "cache", None)  # -p no:cacheprovider: no attribute at all
     if cache is None:
         return Path(tempfile.mkdtemp(prefix="signlink-vp8-clips-"))
     return Path(cache.mkdir("signlink-vp8-clips"))

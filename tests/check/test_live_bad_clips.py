@@ -21,6 +21,7 @@ from signlink.config import Settings
 from signlink.quality.messages import Reason, message
 from signlink.quality.thresholds import DEFAULT_THRESHOLDS as T
 from signlink.quality.verdict import Criterion
+from signlink.web import keys
 from tests.check.conftest import App
 from tests.check.derived import derived_clip
 from tests.check.whip_client import ClipTrack, EncodedClip, Publication, events, final_verdict, publish
@@ -166,7 +167,7 @@ async def test_a_freeze_after_a_good_start_is_caught_by_the_waiting_rooms_watch(
                 assert frozen["message"] == message(Reason.FROZEN)
                 break
         assert seen[0][0] == "pass", seen  # live at first: the freeze is seen when it happens
-        store = LatestStates(redis, CheckKeys(settings.redis_prefix), settings.check_watch_ttl_s)
+        store = LatestStates(redis, CheckKeys(app.app[keys.QUEUE].keys), settings.check_watch_ttl_s)
         latest = await store.get(verdict_id)
         assert latest is not None and "frozen" in latest.failing  # what the agent's offer will show
     finally:

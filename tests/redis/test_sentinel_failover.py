@@ -66,6 +66,7 @@ async def test_a_sentinel_failover_loses_no_waiting_ticket_and_the_call_carries_
     settings = Settings(redis_url=group.url, model_dir=PROJECT_ROOT / "models", limit_tickets_per_address=0)
     redis: RedisClient = connect(group.url)
     kit = CallKit(aiohttp_client, settings, redis)
+    app: App | None = None
     try:
         app = await kit.app()
         agent_ws, customer_ws, _session, _, customer = await in_call(kit, app, app)
@@ -114,4 +115,8 @@ async def test_a_sentinel_failover_loses_no_waiting_ticket_and_the_call_carries_
         assert b"role:master" in command(group.primary_port(), "INFO", "replication")
     finally:
         await kit.close()
+        if app is not None:
+            # Shut the app down while Redis runs: `group` stops it before aiohttp_client's teardown,
+            # and a shutdown against a dead deployment takes tens of seconds and leaks sockets.
+            await app.close()
         await redis.aclose()

@@ -13,7 +13,6 @@ from redis.asyncio import Redis
 from signlink.accounts import Role
 from signlink.config import Settings
 from signlink.queue.models import JoinRequest
-from signlink.records.quality import QualitySample, Side
 from signlink.records.ticket import TicketRecord
 from signlink.web import keys
 from signlink.web.app import create_app
@@ -231,13 +230,13 @@ async def test_the_apps_recorder_records_what_the_queue_does(
     placed = await queue.join(JoinRequest("customer-token-qa-api-0001", "ASL", "phone", "normal"))
     assert placed.offer
     session = await queue.accept("ana", placed.offer.id)
-    await client.app[keys.RECORDS].add_sample(
-        session.id, QualitySample(at=session.started_at, side=Side.AGENT, fps=30, rtt_ms=40)
+    await client.app[keys.SESSIONS].events.quality_sample(
+        session.id, session.started_at, "agent", {"fps": 30, "rtt_ms": 40}
     )
     store = client.app[keys.RECORDS]
     for _ in range(200):  # the recorder task runs on its own: wait for it (no timing is asserted)
         record = await store.get(placed.ticket.id)
-        if record is not None and record.sessions:
+        if record is not None and record.sessions and (await store.samples([session.id]))[session.id]:
             break
         await asyncio.sleep(0.05)
     assert record is not None and record.outcome.value == "answered"

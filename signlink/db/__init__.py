@@ -1,0 +1,1 @@
+"""The database seam: the PostgreSQL pool, the schema's migrations, the embedded server (records/ uses it)."""
