@@ -91,6 +91,16 @@ class Settings:
     sweep_interval_s: float = _setting(
         1.0, float, doc="how often each process expires due offers and silent customers"
     )
+    # Opening hours (signlink/hours; edited on /staff/hours)
+    hours_default_time_zone: str = _setting(
+        "Asia/Shanghai", doc="time zone a line gets when a supervisor first gives it hours (IANA name)"
+    )
+    hours_cache_s: float = _setting(
+        5.0, float, doc="each process re-reads the opening hours this often (a change shows within it)"
+    )
+    hours_closing_notice_s: float = _setting(
+        1800.0, float, doc="the waiting room says 'we close in N minutes' from this long before closing"
+    )
     # Sessions and security
     secure_cookies: bool = _setting(False, _bool, doc="mark cookies Secure (set behind HTTPS)")
     record_retention_days: int = _setting(

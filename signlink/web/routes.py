@@ -12,6 +12,8 @@ from signlink.web import (
     check_api,
     customer_pages,
     health,
+    hours_api,
+    hours_pages,
     metrics,
     pages,
     qa_api,
@@ -39,4 +41,6 @@ def setup(app: web.Application) -> None:
     qa_api.setup_routes(app)
     app.router.add_get("/metrics", metrics.metrics)
     qa_pages.setup_routes(app)
+    hours_api.setup_routes(app)
+    hours_pages.setup_routes(app)
     app.router.add_static("/static/", STATIC_DIR, name="static")

@@ -94,4 +94,4 @@ async def empty_database(url: str) -> None:
         await conn.close()
 
 
-TRUNCATED = (*partitions.TABLES, "dead_events")
+TRUNCATED = (*partitions.TABLES, "dead_events", "hours_overrides", "hours_calendars")
