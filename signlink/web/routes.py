@@ -19,6 +19,7 @@ from signlink.web import (
     qa_api,
     qa_pages,
     tickets_api,
+    waiting_api,
     ws,
 )
 
@@ -43,4 +44,5 @@ def setup(app: web.Application) -> None:
     qa_pages.setup_routes(app)
     hours_api.setup_routes(app)
     hours_pages.setup_routes(app)
+    waiting_api.setup_routes(app)
     app.router.add_static("/static/", STATIC_DIR, name="static")
