@@ -19,6 +19,7 @@ from signlink.web import (
     qa_api,
     qa_pages,
     tickets_api,
+    video_mail_api,
     waiting_api,
     ws,
 )
@@ -45,4 +46,5 @@ def setup(app: web.Application) -> None:
     hours_api.setup_routes(app)
     hours_pages.setup_routes(app)
     waiting_api.setup_routes(app)
+    video_mail_api.setup_routes(app)
     app.router.add_static("/static/", STATIC_DIR, name="static")

@@ -94,4 +94,11 @@ async def empty_database(url: str) -> None:
         await conn.close()
 
 
-TRUNCATED = (*partitions.TABLES, "dead_events", "hours_overrides", "hours_calendars")
+TRUNCATED = (
+    *partitions.TABLES,
+    "dead_events",
+    "hours_overrides",
+    "hours_calendars",
+    "video_mail_chunks",
+    "video_mails",
+)
