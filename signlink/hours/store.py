@@ -1,4 +1,4 @@
-"""Opening hours in PostgreSQL (tables hours_calendars, hours_overrides; migration 002_hours.sql).
+"""Opening hours in PostgreSQL (tables hours_calendars, hours_overrides; migration 003_hours.sql).
 
 A line is (sign language, topic); topic '' is every topic of the language, and a line with no row is
 open 24/7. Only this module writes those tables.

@@ -1,4 +1,4 @@
-"""Video messages in PostgreSQL (migration 003_video_mail.sql): metadata in video_mails, the video in
+"""Video messages in PostgreSQL (migration 004_video_mail.sql): metadata in video_mails, the video in
 video_mail_chunks, appended at exact offsets so an interrupted upload resumes where the server is.
 
 A message says "sent" only after `send` committed with every byte present and the type sniffed: from
