@@ -14,6 +14,7 @@ from signlink.web import (
     health,
     hours_api,
     hours_pages,
+    mail_pages,
     metrics,
     pages,
     qa_api,
@@ -47,4 +48,5 @@ def setup(app: web.Application) -> None:
     hours_pages.setup_routes(app)
     waiting_api.setup_routes(app)
     video_mail_api.setup_routes(app)
+    mail_pages.setup_routes(app)
     app.router.add_static("/static/", STATIC_DIR, name="static")

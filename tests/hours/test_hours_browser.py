@@ -82,4 +82,10 @@ async def test_force_close_by_keyboard_then_the_start_page_says_when_it_opens(
         await page.locator('label.choice-topic[data-value="phone"]').click()
         await page.locator("#go").click()
         await expect(page).to_have_url(f"{base}/?lang={lang}")  # Continue stays: the line is closed
+        # The way on: the video-message page, with what was chosen and typed here already filled in.
+        await page.fill("#device-model", "Mate 60")
+        await page.locator("#hours-mail-link").click()
+        await expect(page).to_have_url(re.compile(r"/mail\?.*language=CSL"))
+        await expect(page.locator("#mail-topic")).to_have_value("phone")
+        await expect(page.locator("#mail-device-model")).to_have_value("Mate 60")
         await context.close()

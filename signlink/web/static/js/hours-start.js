@@ -32,6 +32,16 @@ function paragraph(text, className) {
   return p;
 }
 
+// What the customer chose and typed here goes along, so the message page does not ask it again (WCAG 3.3.7).
+function mailHref() {
+  const query = { language: chosen("language"), topic: chosen("topic"), reason: "closed" };
+  for (const name of ["device_model", "device_serial"]) {
+    const value = form.elements[name] && form.elements[name].value.trim();
+    if (value) query[name] = value;
+  }
+  return `/mail?${new URLSearchParams(query)}`;
+}
+
 function render() {
   const language = chosen("language");
   if (!hours || !language || hours.language !== language) {
@@ -51,7 +61,10 @@ function render() {
     const list = document.createElement("ul");
     const mail = document.createElement("li");
     const link = document.createElement("a");
-    link.href = `/mail?${new URLSearchParams({ language, topic: chosen("topic") })}`;
+    link.href = mailHref();
+    // Typed after the notice appeared: refreshed as the link is used (the notice is not re-rendered,
+    // which would re-announce it).
+    link.addEventListener("click", () => { link.href = mailHref(); });
     link.id = "hours-mail-link";
     link.textContent = t("hours.can_mail");
     mail.append(link);
