@@ -19,7 +19,8 @@ from urllib.parse import urlencode
 from aiohttp import web
 
 from signlink.accounts import Account, Role
-from signlink.errors import BadRequest, ConfigError, Forbidden
+from signlink.errors import BackendUnavailable, BadRequest, ConfigError, Forbidden
+from signlink.signaling.feed import Periodic
 from signlink.videomail import mailer
 from signlink.videomail.checks import NewMail, base_type
 from signlink.videomail.store import Mail, OffsetMismatch, VideoMailStore
@@ -30,20 +31,32 @@ from signlink.web.tickets_api import bearer_token
 log = logging.getLogger(__name__)
 VIDEO_MAIL: web.AppKey[VideoMailStore] = web.AppKey("video_mail")
 MAX_JSON = 8 * 1024
+RETENTION_INTERVAL_S = 3600.0
 _NO_STORE = {"Cache-Control": "no-store"}
 staff_only = require_role(Role.AGENT, Role.SUPERVISOR)
 qa_only = require_role(Role.QA, Role.SUPERVISOR)
 
 
 async def video_mail_ctx(app: web.Application) -> AsyncIterator[None]:
-    """The store on the app's database (add after the records context made it)."""
+    """The store on the app's database (add after the records context made it), and its retention:
+    every process deletes expired messages hourly (one DELETE; several processes doing it is harmless)."""
     settings = app[keys.SETTINGS]
-    app[VIDEO_MAIL] = VideoMailStore(
+    store = VideoMailStore(
         app[keys.DATABASE],
         max_bytes=settings.video_mail_max_bytes,
         chunk_bytes=settings.video_mail_chunk_bytes,
     )
+    app[VIDEO_MAIL] = store
+
+    async def purge() -> None:
+        deleted = await store.purge(settings.video_mail_retention_days)
+        if deleted:
+            log.info("video mail retention: deleted %d messages", deleted)
+
+    retention = Periodic("video-mail retention", RETENTION_INTERVAL_S, purge)
+    retention.start()
     yield
+    await retention.stop()
 
 
 async def _json(request: web.Request) -> dict[str, Any]:
@@ -261,7 +274,7 @@ async def call_back(request: web.Request) -> web.Response:
         try:
             await mailer.send(request.app[keys.SETTINGS], message)
             emailed = True
-        except ConfigError as exc:
+        except (ConfigError, BackendUnavailable) as exc:  # the agent still gets the link to give
             problem = str(exc)
     else:
         problem = "the customer left no e-mail address"

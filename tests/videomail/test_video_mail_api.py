@@ -13,6 +13,7 @@ from redis.asyncio import Redis
 from signlink.accounts import Role
 from signlink.config import Settings
 from signlink.web.app import create_app
+from signlink.web.video_mail_api import VIDEO_MAIL
 from tests.support.staff import add_account, csrf_token, login
 
 App = TestClient[Any, Any]
@@ -184,3 +185,24 @@ async def test_handled_with_an_outcome_and_counted_for_qa(
     assert qa["sent"] == 1 and qa["handled"] == 1 and qa["waiting"] == 0
     assert qa["outcomes"] == {"called_back": 1} and qa["reasons"] == {"long_wait": 1}
     assert qa["handle_median_s"] is not None and qa["handle_median_s"] >= 0
+
+
+async def test_retention_deletes_old_messages_with_their_video_and_keeps_recent_ones(
+    aiohttp_client: AiohttpClient, vm_settings: Settings
+) -> None:
+    app = await app_of(aiohttp_client, vm_settings)
+    ids = []
+    for _ in range(2):
+        created = await announce(app)
+        await upload_from(app, created, 0, len(VIDEO))
+        auth = {"Authorization": f"Bearer {created['token']}"}
+        assert (await app.post(f"{created['upload_url']}/send", headers=auth)).status == 200
+        ids.append(created["id"])
+    store = app.server.app[VIDEO_MAIL]
+    await store.db.fetch(
+        "UPDATE video_mails SET sent_at = now() - interval '91 days' WHERE id = $1 RETURNING id", ids[0]
+    )
+    assert await store.purge(90) == 1
+    left = await store.db.fetch("SELECT DISTINCT mail_id FROM video_mail_chunks")
+    assert [row["mail_id"] for row in left] == [ids[1]]
+    assert (await store.get(ids[1])).state == "sent"
