@@ -198,7 +198,7 @@ async def test_retention_deletes_old_messages_with_their_video_and_keeps_recent_
         auth = {"Authorization": f"Bearer {created['token']}"}
         assert (await app.post(f"{created['upload_url']}/send", headers=auth)).status == 200
         ids.append(created["id"])
-    store = app.server.app[VIDEO_MAIL]
+    store = app.app[VIDEO_MAIL]
     await store.db.fetch(
         "UPDATE video_mails SET sent_at = now() - interval '91 days' WHERE id = $1 RETURNING id", ids[0]
     )
