@@ -116,6 +116,41 @@ class Settings:
     sweep_interval_s: float = _setting(
         1.0, float, doc="how often each process expires due offers and silent customers"
     )
+    # Opening hours (signlink/hours; edited on /staff/hours)
+    hours_default_time_zone: str = _setting(
+        "Asia/Shanghai", doc="time zone a line gets when a supervisor first gives it hours (IANA name)"
+    )
+    hours_cache_s: float = _setting(
+        5.0, float, doc="each process re-reads the opening hours this often (a change shows within it)"
+    )
+    hours_closing_notice_s: float = _setting(
+        1800.0, float, doc="the waiting room says 'we close in N minutes' from this long before closing"
+    )
+    # Video mail (a message recorded in the browser when nobody can answer)
+    video_mail_max_s: int = _setting(90, int, doc="longest video message a customer may record, seconds")
+    video_mail_max_bytes: int = _setting(
+        24_000_000, int, doc="largest video message accepted (90 s at about 2 Mbit/s); 413 beyond"
+    )
+    video_mail_chunk_bytes: int = _setting(
+        262_144, int, doc="bytes per upload chunk (each stored in PostgreSQL as it arrives)"
+    )
+    video_mail_retention_days: int = _setting(
+        90, int, doc="video messages (and their video) are deleted this many days after they were sent"
+    )
+    video_mail_long_wait_s: float = _setting(
+        600.0, float, doc="the waiting room offers a video message when the estimate is longer than this"
+    )
+    public_url: str = _setting(
+        "",
+        doc="the service's address for links in e-mails (https://help.example.com); empty: the request's",
+    )
+    # E-mail (SMTP)
+    smtp_host: str = _setting("", doc="SMTP server for e-mail to customers; empty: no e-mail is sent")
+    smtp_port: int = _setting(587, int, doc="SMTP port")
+    smtp_username: str = _setting("", doc="SMTP login (empty: none)")
+    smtp_password: str = _setting("", doc="SMTP password")
+    smtp_starttls: bool = _setting(True, _bool, doc="upgrade the SMTP connection with STARTTLS")
+    smtp_from: str = _setting("signlink <noreply@localhost>", doc="the From: of e-mails")
     # Sessions and security
     secure_cookies: bool = _setting(False, _bool, doc="mark cookies Secure (set behind HTTPS)")
     record_retention_days: int = _setting(

@@ -23,6 +23,7 @@ MAY_USE: dict[str, set[str]] = {
     "check": {"quality", "redisio"},
     "queue": {"redisio", "hours"},
     "hours": {"db"},
+    "videomail": {"db"},  # the messages and their handling; the e-mail that links back
     "accounts": {"redisio"},
     "signaling": {"queue", "redisio"},
     # Event and verdict types; the live copies in Redis; writes only records.

@@ -10,6 +10,7 @@ from __future__ import annotations
 from aiohttp import web
 
 from signlink.accounts import Role
+from signlink.videomail.checks import OUTCOMES as MAIL_OUTCOMES
 from signlink.web import i18n, keys
 from signlink.web.auth import csrf_token, current_account, require_role
 from signlink.web.render import render
@@ -43,6 +44,7 @@ async def console(request: web.Request) -> web.Response:
         languages=settings.sign_languages,
         topics=settings.topics,
         outcomes=OUTCOMES,
+        mail_outcomes=MAIL_OUTCOMES,
         ws_path=WS_PATH,
         offer_timeout_s=settings.offer_timeout_s,
         catalogs=_catalogs(),

@@ -36,6 +36,11 @@ def _catalogs() -> dict[str, dict[str, str]]:
     return {code: i18n.catalog(code) for code in i18n.LOCALES}
 
 
+def label(locale: str, prefix: str, code: str) -> str:
+    """A code's name in the catalog (the code itself when the catalogs do not name it)."""
+    return _label(locale, prefix, code)[0]
+
+
 def _label(locale: str, prefix: str, code: str) -> tuple[str, bool]:
     key = f"{prefix}.{code}"
     known = key in i18n.catalog(locale) or key in i18n.catalog(i18n.DEFAULT_LOCALE)

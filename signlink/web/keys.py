@@ -17,6 +17,7 @@ if TYPE_CHECKING:
     from signlink.check.relay import CheckRelay
     from signlink.check.service import CheckService
     from signlink.db.database import Database
+    from signlink.hours.service import Hours
     from signlink.queue.store import QueueStore
     from signlink.records.recorder import Recorder
     from signlink.records.reports import Reports
@@ -43,3 +44,4 @@ DATABASE: web.AppKey[Database] = web.AppKey("database")
 RECORDS: web.AppKey[RecordStore] = web.AppKey("records")
 REPORTS: web.AppKey[Reports] = web.AppKey("reports")
 RECORDER: web.AppKey[Recorder] = web.AppKey("recorder")
+HOURS: web.AppKey[Hours] = web.AppKey("hours")

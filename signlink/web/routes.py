@@ -12,12 +12,17 @@ from signlink.web import (
     check_api,
     customer_pages,
     health,
+    hours_api,
+    hours_pages,
     i18n,
+    mail_pages,
     metrics,
     pages,
     qa_api,
     qa_pages,
     tickets_api,
+    video_mail_api,
+    waiting_api,
     ws,
 )
 
@@ -41,4 +46,9 @@ def setup(app: web.Application) -> None:
     qa_api.setup_routes(app)
     app.router.add_get("/metrics", metrics.metrics)
     qa_pages.setup_routes(app)
+    hours_api.setup_routes(app)
+    hours_pages.setup_routes(app)
+    waiting_api.setup_routes(app)
+    video_mail_api.setup_routes(app)
+    mail_pages.setup_routes(app)
     app.router.add_static("/static/", STATIC_DIR, name="static")

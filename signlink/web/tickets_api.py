@@ -17,7 +17,7 @@ from signlink.check.outcome import NO_VERDICT
 from signlink.errors import BadRequest, Conflict, NotFound
 from signlink.queue.errors import AlreadyQueued, NotServed
 from signlink.queue.models import JoinRequest, TicketState
-from signlink.web import keys, limits
+from signlink.web import hours_api, keys, limits
 
 CUSTOMER_CLASSES = ("normal", "callback")  # "emergency" is set by staff, never chosen by a customer
 COMMENT_MAX_CHARS = 500
@@ -101,6 +101,9 @@ async def create_ticket(request: web.Request) -> web.Response:
             raise BadRequest("verdict_id is unknown or expired", code="bad_field") from None
     token = await _token_for_join(request)
     assert language is not None and topic is not None
+    refused = await hours_api.closed_refusal(request.app, language, topic, priority)
+    if refused is not None:  # a closed line: the body says when it opens and what to do now
+        return refused
     join = JoinRequest(
         customer_token=token,
         language=language,

@@ -108,7 +108,14 @@ async def empty_database(url: str) -> None:
         await conn.close()
 
 
-TRUNCATED = (*partitions.TABLES, "dead_events")
+TRUNCATED = (
+    *partitions.TABLES,
+    "dead_events",
+    "hours_overrides",
+    "hours_calendars",
+    "video_mail_chunks",
+    "video_mails",
+)
 
 
 def _children(pid: int) -> list[int]:

@@ -17,6 +17,7 @@ import { watchWhileWaiting } from "./check-watch.js";
 import { applyTranslations, onLocaleChange, t, tn } from "./i18n.js";
 import * as journey from "./journey.js";
 import { CLOSE, SignalClient } from "./signal.js";
+import { honestEstimate } from "./wait-facts.js";
 
 const $ = (id) => document.getElementById(id);
 const root = $("journey");
@@ -61,6 +62,8 @@ function label(prefix, code) {
 // ---- words ----
 
 function estimateText(seconds) {
+  const honest = honestEstimate(); // wait-facts.js: a range, or "cannot estimate" when nobody is free
+  if (honest) return honest;
   if (typeof seconds !== "number" || !Number.isFinite(seconds)) return t("wait.estimate_unknown");
   if (seconds < 60) return t("wait.under_minute");
   const minutes = Math.round(seconds / 60);
@@ -352,6 +355,8 @@ async function join({ language = model.language, topic = model.topic } = {}) {
     connect(data.token, data.ws_url);
   } else if (response.status === 422 && data.error === "not_served") {
     setState("not_served", notServed(data));
+  } else if (response.status === 422 && data.error === "closed") {
+    setState("error", { message: { title: "hours.closed_wait_title", text: "hours.closed_wait_text" } });
   } else if (response.status === 409) {
     setState("error", { message: { title: "wait.error_title", text: "wait.already_queued" } });
   } else if (response.status === 400) {
