@@ -94,4 +94,13 @@ async def empty_database(url: str) -> None:
         await conn.close()
 
 
-TRUNCATED = (*partitions.TABLES, "dead_events")
+TRUNCATED = (
+    *partitions.TABLES,
+    "dead_events",
+    "bookings",
+    "case_events",
+    "case_tickets",
+    "cases",
+    "slots",
+    "centres",
+)
