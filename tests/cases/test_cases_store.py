@@ -13,7 +13,8 @@ from signlink.errors import NotFound
 
 CSV = (
     "code,kind,name,province,city,district,address,lat,lon,hours,services,capacity_per_slot\n"
-    'A1,centre,朝阳店,北京市,北京市,朝阳区,建国路1号,39.91,116.46,"{""mon"": [""09:00"", ""18:00""]}",screen|battery,2\n'
+    "A1,centre,朝阳店,北京市,北京市,朝阳区,建国路1号,39.91,116.46,"
+    '"{""mon"": [""09:00"", ""18:00""]}",screen|battery,2\n'
     "B2,dropoff,徐汇点,上海市,上海市,徐汇区,漕溪北路2号,31.19,121.44,,,1\n"
 )
 
@@ -57,7 +58,8 @@ async def test_last_slot_goes_to_exactly_one_of_many_pools_and_cancel_frees_it(d
         assert all(isinstance(r, booking.SlotFull) for r in results if not isinstance(r, int))
         winner = case_ids[results.index(wins[0])]
         await booking.cancel(setup, winner)
-        assert await setup.fetchrow("SELECT booked FROM slots WHERE id = $1", slot["id"]) == (0,)
+        freed = await setup.fetchrow("SELECT booked FROM slots WHERE id = $1", slot["id"])
+        assert freed is not None and freed["booked"] == 0
         with pytest.raises(NotFound):
             await booking.cancel(setup, winner)
         assert isinstance(await booking.book_slot(setup, case_ids[0], slot["id"]), int)
