@@ -31,11 +31,11 @@ from mediapipe.tasks.python import BaseOptions, vision
 from numpy.typing import NDArray
 
 from signlink import modelfiles
+from signlink.check.videofile import frames
 from signlink.config import PROJECT_ROOT
 from signlink.quality import measures
 from signlink.quality.analyser import Analyser
 from signlink.quality.thresholds import DEFAULT_THRESHOLDS
-from signlink.quality.videofile import frames
 from tests.support.media import media_dir
 
 GOOD_CLIP = "videos/mps_woman_face_then_thumbsup_8s.mp4"  # passes the check (hands up from 1 s)

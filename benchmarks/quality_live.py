@@ -6,11 +6,14 @@ Run inside the loopback-only namespace (WebRTC gathers on every interface it see
 
 The app runs in this process on a loopback port with a private redis-server, exactly as
 `create_app` builds it. Publishers are real aiortc peers sending a pre-encoded VP8 clip at its real
-rate (tests/signaling/whip_client.py): in production the browser encodes on the customer's machine.
+rate (tests/check/whip_client.py): in production the browser encodes on the customer's machine.
 
 1. Time from the first frame sent to the verdict event, for a good clip (median of several runs),
    beside the baseline of the same analyser fed the same frames offline: the media time at which the
    clip first gives a complete passing verdict (what the content itself needs) and the compute.
+3. The waiting room's continued watch: N watches (POST /api/checks?watch=...) from a sender capped
+   as check-watch.js caps it (320 wide, 3 fps), analysed at SIGNLINK_CHECK_WATCH_ANALYSIS_FPS;
+   the server's CPU with them beside the same server idle, per waiting customer.
 2. Concurrent checks: N = 1, 2, 4, ... publishers (in a separate load-generator process) stream the
    good clip; checks are kept open past their pass. Per N, the minimum per-check analysed frame
    rate, read from the public events stream. Beside it, the capacity the bare analysis cost
@@ -40,10 +43,10 @@ import numpy as np
 from aiohttp import web
 
 from benchmarks.common import require_loopback_only, serving
+from signlink.check import service as check_service
 from signlink.config import PROJECT_ROOT, Settings
-from signlink.signaling import check_service
 from signlink.web import keys
-from tests.signaling.whip_client import (
+from tests.check.whip_client import (
     GOOD_CLIP,
     ClipSpec,
     ClipTrack,
@@ -181,7 +184,7 @@ async def one_level(
     loadgen = await asyncio.create_subprocess_exec(
         sys.executable,
         "-m",
-        "tests.signaling.whip_client",
+        "tests.check.whip_client",
         f"{base}/api/checks",
         *clip.args(),
         "--cache",
@@ -255,10 +258,89 @@ async def capacity(
     return levels
 
 
-# -- both ---------------------------------------------------------------------------------------
+# -- 3. the continued watch ---------------------------------------------------------------------
+
+WATCHES = 10
+WATCH_FPS = 3.0  # check-watch.js: maxFramerate 3, scaleResolutionDownBy 2
+WATCH_WIDTH = 320
+WATCH_MEASURE_S = 12.0
+TARGET_WATCH_CORE_SHARE = 0.02
 
 
-async def measure_live(*, runs: int = 7, levels_to_try: tuple[int, ...] = LEVELS) -> dict[str, object]:
+async def _server_cpu_over(seconds: float) -> float:
+    before = resource.getrusage(resource.RUSAGE_SELF)
+    started = time.monotonic()
+    await asyncio.sleep(seconds)
+    after = resource.getrusage(resource.RUSAGE_SELF)
+    return (after.ru_utime + after.ru_stime - before.ru_utime - before.ru_stime) / (
+        time.monotonic() - started
+    )
+
+
+async def watch_cost(base: str, app: web.Application, spec: ClipSpec, cache: Path) -> dict[str, object]:
+    """Server CPU per waiting customer of the continued watch, beside the same server idle."""
+    idle = await _server_cpu_over(WATCH_MEASURE_S / 2)
+    capped = ClipSpec(spec.path, spec.start_s, spec.end_s, WATCH_WIDTH, WATCH_FPS)
+    loadgen = await asyncio.create_subprocess_exec(
+        sys.executable,
+        "-m",
+        "tests.check.whip_client",
+        f"{base}/api/checks?watch=benchmark-watch-{{n}}",
+        *capped.args(),
+        "--cache",
+        str(cache),
+        "--count",
+        str(WATCHES),
+        stdout=asyncio.subprocess.PIPE,
+        cwd=PROJECT_ROOT,
+    )
+    urls: list[str] = []
+    try:
+        assert loadgen.stdout is not None
+        for _ in range(WATCHES):
+            line = await asyncio.wait_for(loadgen.stdout.readline(), 60)
+            if not line:
+                raise RuntimeError("the load generator stopped")
+            urls.append(line.decode().strip())
+        await asyncio.sleep(WARMUP_S)
+        service = app[keys.CHECKS]
+        sessions = [service.get(url.rsplit("/", 1)[1]) for url in urls]
+        analysed0 = sum(s.frames_analysed for s in sessions)
+        received0 = sum(s.frames_received for s in sessions)
+        busy0, t0 = _busy_cores_s(), time.monotonic()
+        loaded = await _server_cpu_over(WATCH_MEASURE_S)
+        wall = time.monotonic() - t0
+        others = max(0.0, (_busy_cores_s() - busy0) / wall - loaded)
+        analysed = (sum(s.frames_analysed for s in sessions) - analysed0) / wall / WATCHES
+        received = (sum(s.frames_received for s in sessions) - received0) / wall / WATCHES
+    finally:
+        async with aiohttp.ClientSession() as http:
+            for url in urls:
+                with contextlib.suppress(aiohttp.ClientError):
+                    async with http.delete(url):
+                        pass
+        loadgen.kill()
+        await loadgen.wait()
+    per_watch = max(0.0, loaded - idle) / WATCHES
+    return {
+        "watches": WATCHES,
+        "sender": f"{WATCH_WIDTH} wide, {WATCH_FPS:g} fps",
+        "analysed_fps_per_watch": round(analysed, 2),
+        "received_fps_per_watch": round(received, 2),
+        "server_cpu_cores_idle": round(idle, 4),
+        "server_cpu_cores_with_watches": round(loaded, 4),
+        "core_share_per_waiting_customer": round(per_watch, 4),
+        "target_core_share": TARGET_WATCH_CORE_SHARE,
+        "other_processes_cpu_cores": round(others, 2),
+    }
+
+
+# -- all ----------------------------------------------------------------------------------------
+
+
+async def measure_live(
+    *, runs: int = 7, levels_to_try: tuple[int, ...] = LEVELS, with_watch: bool = True
+) -> dict[str, object]:
     """Figures of the live path (see the module docstring); must run inside scripts/loopback-only."""
     require_loopback_only()
     loopback_ice.install()
@@ -274,12 +356,16 @@ async def measure_live(*, runs: int = 7, levels_to_try: tuple[int, ...] = LEVELS
                 model_dir=PROJECT_ROOT / "models",
                 check_max_concurrent=max(levels_to_try),
                 check_timeout_s=WARMUP_S + MEASURE_S + 60,
+                check_watch_max_concurrent=WATCHES,
+                check_max_per_address=max(levels_to_try),  # every publisher is this one host
             )
             baseline = await asyncio.to_thread(offline_baseline, clip, settings)
             print(f"offline baseline: {baseline}", flush=True)
             async with serving(settings) as (base, app):
                 live = await time_to_verdict(base, clip, runs)
                 print(f"live time to verdict: {live}", flush=True)
+                watch = await watch_cost(base, app, spec, cache) if with_watch else None
+                print(f"continued watch: {watch}", flush=True)
                 levels = await capacity(base, app, spec, cache, levels_to_try)
         finally:
             redis.stop()
@@ -316,6 +402,7 @@ async def measure_live(*, runs: int = 7, levels_to_try: tuple[int, ...] = LEVELS
             "cores": cores,
             "other_processes_cpu_cores_median": others,
         },
+        "continued_watch": watch,
         "load_average_before": round(load_before, 2),
     }
 

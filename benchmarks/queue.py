@@ -2,6 +2,9 @@
 
     python -m benchmarks.queue            (a private redis-server, or SIGNLINK_REDIS_URL if set)
 
+Runs twice in one go: on one Redis, then on a private 3-node Redis Cluster (every key in one hash-tag
+slot, the client on the slot's primary); the last line compares the two (cluster / single p50).
+
 Set-up: 4 sign languages x 6 topics. 750 agents serve CSL/ASL/BSL (1-2 languages, 2-4 topics each),
 logged in and away; 10,000 tickets wait in those 18 queues (5% emergency, 15% callback). 250 agents
 serve HKSL only and sit idle, so an HKSL ticket is matched the moment it joins.
@@ -33,7 +36,8 @@ from redis.asyncio import Redis
 from signlink.config import Settings
 from signlink.queue.models import JoinRequest
 from signlink.queue.store import QueueStore
-from tests.support.redis_proc import RedisProcess
+from signlink.redisio import connect
+from tests.support.redis_proc import ClusterProcesses, RedisProcess
 
 WAITING = 10_000
 AGENTS_BACKLOG = 750
@@ -51,19 +55,20 @@ def pct(values: list[float], q: float) -> float:
 
 
 @contextlib.asynccontextmanager
-async def redis_for_bench() -> AsyncIterator[tuple[Redis, str]]:
-    url = Settings.from_env().redis_url
+async def redis_for_bench(cluster: bool = False) -> AsyncIterator[tuple[Redis, str]]:
+    url = "" if cluster else Settings.from_env().redis_url
     with tempfile.TemporaryDirectory() as tmp:
-        server = None
+        server: RedisProcess | ClusterProcesses | None = None
         if not url:
-            server = RedisProcess(Path(tmp)).start()
+            server = ClusterProcesses(Path(tmp)).start() if cluster else RedisProcess(Path(tmp)).start()
             url = server.url
-        redis = Redis.from_url(url, max_connections=CONCURRENCY * 2)
         prefix = f"bench-queue-{int(time.time())}"
+        redis = connect(url, max_connections=CONCURRENCY * 2, slot_key=f"{{{prefix}}}")
         try:
             yield redis, prefix
         finally:
-            keys = [k async for k in redis.scan_iter(match=f"{prefix}:*", count=1000)]
+            match = f"{{{prefix}}}:*" if cluster else f"{prefix}:*"
+            keys = [k async for k in redis.scan_iter(match=match, count=1000)]
             for i in range(0, len(keys), 500):
                 await redis.delete(*keys[i : i + 500])
             await redis.aclose()
@@ -170,8 +175,23 @@ def summarise(name: str, sample: dict[str, list[float]]) -> dict[str, float]:
 
 
 async def main() -> None:
+    single = await run(cluster=False)
+    cluster = await run(cluster=True)
+    ratios = {
+        name: cluster[name]["p50_ms"] / single[name]["p50_ms"] for name in ("ready_to_offer", "join_to_offer")
+    }
+    print(f"cluster / single p50: ready {ratios['ready_to_offer']:.2f}, join {ratios['join_to_offer']:.2f}")
+    print(
+        json.dumps(
+            {"benchmark": "queue", "single": single, "cluster": cluster, "cluster_over_single": ratios}
+        )
+    )
+
+
+async def run(*, cluster: bool) -> dict[str, Any]:
     rng = random.Random(2026)
-    async with redis_for_bench() as (redis, prefix):
+    print(f"--- {'3-node Redis Cluster' if cluster else 'one Redis'}")
+    async with redis_for_bench(cluster) as (redis, prefix):
         store = QueueStore(redis, Settings(redis_prefix=prefix))
         t0 = time.perf_counter()
         backlog_agents, _idle = await populate(store, rng)
@@ -210,6 +230,7 @@ async def main() -> None:
             "met": worst_p99 <= TARGET_P99_MS and worst_ratio <= TARGET_RATIO,
         }
         print(json.dumps(summary))
+        return summary
 
 
 if __name__ == "__main__":

@@ -82,8 +82,8 @@ def _check(settings: Settings, video: Path, as_json: bool) -> int:
     """Run the live check's analyser over a video file: 0 passed, 1 failed (2: unreadable, via main)."""
     import json
 
+    from signlink.check.videofile import check_file
     from signlink.quality.summary import describe
-    from signlink.quality.videofile import check_file
 
     hand_model, face_model = modelfiles.verify(settings.model_dir)
     result = check_file(

@@ -48,6 +48,11 @@ class Settings:
         doc="Redis URL; empty: use 127.0.0.1:6379 if it answers, else start a private redis-server",
     )
     redis_prefix: str = _setting("signlink", doc="namespace of every Redis key")
+    redis_hash_tag: bool = _setting(
+        False,
+        _bool,
+        doc="keys start {prefix}: (one Cluster slot) even off Cluster; always on for a Cluster URL",
+    )
     data_dir: Path = _setting(PROJECT_ROOT / "var", Path, doc="where the embedded Redis keeps its data")
     model_dir: Path = _setting(PROJECT_ROOT / "models", Path, doc="folder with the hand and face models")
     # The video check
@@ -61,6 +66,26 @@ class Settings:
         int,
         doc="how long the live copy of a check verdict stays in Redis (its record is in PostgreSQL)",
     )
+    check_max_candidates: int = _setting(20, int, doc="ICE candidates one WHIP offer may list (400 beyond)")
+    check_remote_networks: tuple[str, ...] = _setting(
+        ("public", "private"),
+        _csv,
+        doc="what a WHIP offer's candidates may name: CIDRs, public, private, link-local, loopback, mdns",
+    )
+    check_ice_addresses: tuple[str, ...] = _setting(
+        (), _csv, doc="local addresses the check's peer gathers on (empty: every interface but loopback)"
+    )
+    check_max_per_address: int = _setting(
+        2, int, doc="live checks at once from one client address (429 beyond)"
+    )
+    check_no_media_s: float = _setting(
+        5.0, float, doc="a check that brings no video within this frees its slot"
+    )
+    check_watch_max_concurrent: int = _setting(20, int, doc="waiting-room video watches at once per process")
+    check_watch_max_s: float = _setting(1800.0, float, doc="a waiting-room video watch ends after this long")
+    check_watch_analysis_fps: float = _setting(0.5, float, doc="frames per second a watch analyses")
+    check_watch_window_s: float = _setting(15.0, float, doc="rolling window a watch's state is judged over")
+    check_watch_ttl_s: int = _setting(3600, int, doc="how long a watch's latest state is kept after it")
     # WebRTC
     stun_urls: tuple[str, ...] = _setting((), _csv, doc="STUN URLs for browsers, comma-separated")
     turn_urls: tuple[str, ...] = _setting((), _csv, doc="TURN URLs, comma-separated")
@@ -127,6 +152,9 @@ class Settings:
     allowed_origins: tuple[str, ...] = _setting(
         (), _csv, doc="origins besides the request's own Host allowed to POST (e.g. behind a proxy)"
     )
+    trusted_proxies: tuple[str, ...] = _setting(
+        (), _csv, doc="load balancer addresses whose X-Forwarded-For names the client (per-address limits)"
+    )
     # The call's WebSocket (/ws)
     ws_max_message_bytes: int = _setting(65536, int, doc="largest WebSocket message (close 1009 beyond)")
     ws_rate_per_s: float = _setting(50.0, float, doc="messages per second one WebSocket may send on average")
@@ -157,6 +185,17 @@ class Settings:
     def validate(self) -> None:
         if not 0 < self.port < 65536:
             raise ConfigError(f"SIGNLINK_PORT must be 1-65535, got {self.port}")
+        for name in ("check_max_candidates", "check_max_per_address"):
+            if getattr(self, name) < 1:
+                raise ConfigError(f"SIGNLINK_{name.upper()} must be at least 1")
+        if self.check_no_media_s <= 0:
+            raise ConfigError("SIGNLINK_CHECK_NO_MEDIA_S must be positive")
+        for name in ("check_watch_max_s", "check_watch_analysis_fps", "check_watch_window_s"):
+            if getattr(self, name) <= 0:
+                raise ConfigError(f"SIGNLINK_{name.upper()} must be positive")
+        for name in ("check_watch_max_concurrent", "check_watch_ttl_s"):
+            if getattr(self, name) < 1:
+                raise ConfigError(f"SIGNLINK_{name.upper()} must be at least 1")
         for name in ("check_max_concurrent", "check_max_offer_bytes", "max_missed_offers"):
             if getattr(self, name) < 1:
                 raise ConfigError(f"SIGNLINK_{name.upper()} must be at least 1")

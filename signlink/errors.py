@@ -7,7 +7,7 @@ SignlinkError
 ├── NotFound               the thing asked for does not exist (HTTP 404)
 ├── Conflict               the request clashes with current state (HTTP 409)
 ├── Forbidden              the caller may not do this (HTTP 403)
-├── Overloaded             a per-process limit is reached; retry later (HTTP 503 + Retry-After)
+├── Overloaded             a limit is reached; retry later (HTTP 503, or 429 per client, + Retry-After)
 ├── MediaError             a video file or stream cannot be decoded
 └── BackendUnavailable     Redis (or another backend) cannot be reached (HTTP 503)
 
@@ -56,9 +56,10 @@ class Forbidden(SignlinkError):
 class Overloaded(SignlinkError):
     code = "overloaded"
 
-    def __init__(self, message: str, *, retry_after_s: int) -> None:
+    def __init__(self, message: str, *, retry_after_s: int, status: int = 503) -> None:
         super().__init__(message)
         self.retry_after_s = retry_after_s
+        self.status = status  # 503: this server is full; 429: this client holds too much
 
 
 class MediaError(SignlinkError):

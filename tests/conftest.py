@@ -1,28 +1,78 @@
-"""Fixtures shared by every test: a private Redis, settings, the app through its factory."""
+"""Fixtures shared by every test: a private Redis, settings, the app through its factory.
+
+`topology` (single | cluster | sentinel) runs a test against each Redis deployment form; each is
+started once per session, the first time a test asks for it."""
 
 from __future__ import annotations
 
 from collections.abc import AsyncIterator, Iterator
+from dataclasses import dataclass
 from pathlib import Path
 
 import pytest
 from redis.asyncio import Redis
 
 from signlink.config import PROJECT_ROOT, Settings
+from signlink.redisio import RedisClient, connect
 from tests.support import loopback_ice
 from tests.support.media import media_dir
 from tests.support.pg_proc import PostgresProcess, empty_database
-from tests.support.redis_proc import RedisProcess
+from tests.support.redis_proc import ClusterProcesses, RedisProcess, SentinelProcesses
 
 loopback_ice.install()
 
 
 @pytest.fixture(scope="session")
-def redis_server(tmp_path_factory: pytest.TempPathFactory) -> Iterator[RedisProcess]:
+def redis_process(tmp_path_factory: pytest.TempPathFactory) -> Iterator[RedisProcess]:
     """One private redis-server for the whole run (the tests may run in a loopback-only namespace)."""
     server = RedisProcess(tmp_path_factory.mktemp("redis")).start()
     yield server
     server.stop()
+
+
+@pytest.fixture(scope="session")
+def redis_server(redis_process: RedisProcess) -> RedisProcess:
+    """The single Redis (tests/queue overrides this with the topology under test)."""
+    return redis_process
+
+
+@pytest.fixture(scope="session")
+def redis_cluster(tmp_path_factory: pytest.TempPathFactory) -> Iterator[ClusterProcesses]:
+    """A 3-primary Redis Cluster for the whole run."""
+    cluster = ClusterProcesses(tmp_path_factory.mktemp("cluster")).start()
+    yield cluster
+    cluster.stop()
+
+
+@pytest.fixture(scope="session")
+def redis_sentinel(tmp_path_factory: pytest.TempPathFactory) -> Iterator[SentinelProcesses]:
+    """A primary, a replica and three sentinels for the whole run (failover tests make their own)."""
+    group = SentinelProcesses(tmp_path_factory.mktemp("sentinel")).start()
+    yield group
+    group.stop()
+
+
+@dataclass(frozen=True)
+class Topology:
+    """One Redis deployment form and its SIGNLINK_REDIS_URL."""
+
+    name: str
+    url: str
+
+    def connect(self) -> RedisClient:
+        return connect(self.url, max_connections=50, socket_timeout=5.0)
+
+
+TOPOLOGIES = ("single", "cluster", "sentinel")
+
+
+@pytest.fixture(scope="session", params=TOPOLOGIES)
+def topology(request: pytest.FixtureRequest) -> Topology:
+    """Parametrises a test over one Redis, a Redis Cluster and a Sentinel-managed primary."""
+    name = str(request.param)
+    fixture = {"single": "redis_process", "cluster": "redis_cluster", "sentinel": "redis_sentinel"}[name]
+    server: RedisProcess | ClusterProcesses | SentinelProcesses = request.getfixturevalue(fixture)
+    return Topology(name, server.url)
 
 
 @pytest.fixture

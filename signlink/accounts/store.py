@@ -1,9 +1,9 @@
 """AccountStore: the one class that owns account, session and login-limit keys in Redis.
 
-Keys (all under `<prefix>:`):
+Keys (named by the Redis seam's Keyspace, all under `<root>:`):
   account:<username>          hash   an Account plus its password hash
   accounts                    set    every username
-  session:<sha256(id)>        hash   username, csrf token, created/expires; expires with the session
+  staff-session:<sha256(id)>  hash   username, csrf token, created/expires; expires with the session
   account-sessions:<username> set    the session keys of one account, to revoke them all at once
   login-user:<sha256(name)>   string login attempts for a username in the current window
   login-addr:<address>        string login attempts from one client address in the current window
@@ -19,14 +19,12 @@ import secrets
 import time
 from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
-from importlib import resources
 
-from redis.asyncio import Redis
-from redis.asyncio.client import Pipeline
 from redis.exceptions import RedisError
 
 from signlink.accounts.models import Account, Session, normalise_username
 from signlink.errors import BackendUnavailable, Conflict, NotFound
+from signlink.redisio import Keyspace, RedisClient, as_keyspace, is_cluster, load
 
 log = logging.getLogger(__name__)
 
@@ -34,8 +32,9 @@ SESSION_ID_BYTES = 32
 CSRF_TOKEN_BYTES = 32
 
 
-def _lua(name: str) -> str:
-    return resources.files("signlink.accounts").joinpath("lua", name).read_text("utf-8")
+_LUA = "signlink.accounts.lua"
+_CREATE, _UPDATE = load(_LUA, "create_account"), load(_LUA, "update_account")
+_ATTEMPT, _SUCCESS = load(_LUA, "login_attempt"), load(_LUA, "login_success")
 
 
 def _sha256(value: str) -> str:
@@ -59,17 +58,13 @@ async def _backend() -> AsyncIterator[None]:
 
 
 class AccountStore:
-    def __init__(self, redis: Redis, prefix: str) -> None:
+    def __init__(self, redis: RedisClient, keys: Keyspace | str) -> None:
         self._redis = redis
-        self._prefix = prefix
-        self._create = redis.register_script(_lua("create_account.lua"))
-        self._update = redis.register_script(_lua("update_account.lua"))
-        self._attempt = redis.register_script(_lua("login_attempt.lua"))
-        self._success = redis.register_script(_lua("login_success.lua"))
+        self._keys = as_keyspace(keys, cluster=is_cluster(redis))
 
-    def key(self, *parts: str) -> str:
-        """Every key this store touches is made here."""
-        return ":".join((self._prefix, *parts))
+    def key(self, owner: str, *parts: str) -> str:
+        """Every key this store touches is named here, by the deployment's Keyspace."""
+        return self._keys.key(owner, *parts)
 
     # Accounts
 
@@ -78,7 +73,8 @@ class AccountStore:
         fields = {**account.to_fields(), "password_hash": password_hash}
         flat = [item for pair in fields.items() for item in pair]
         async with _backend():
-            created = await self._create(
+            created = await _CREATE(
+                self._redis,
                 keys=[self.key("account", account.username), self.key("accounts")],
                 args=[account.username, *flat],
             )
@@ -124,7 +120,7 @@ class AccountStore:
         username = normalise_username(username)
         flat = [item for pair in fields.items() for item in pair]
         async with _backend():
-            updated = await self._update(keys=[self.key("account", username)], args=flat)
+            updated = await _UPDATE(self._redis, keys=[self.key("account", username)], args=flat)
         if not updated:
             raise NotFound(f"there is no account {username!r}")
 
@@ -140,7 +136,7 @@ class AccountStore:
             expires_at=now + lifetime_s,
         )
         digest = _sha256(session.id)
-        key, index = self.key("session", digest), self.key("account-sessions", session.username)
+        key, index = self.key("staff-session", digest), self.key("account-sessions", session.username)
         async with _backend(), self._redis.pipeline(transaction=True) as pipe:
             pipe.hset(
                 key,
@@ -163,7 +159,7 @@ class AccountStore:
         if not session_id or len(session_id) > 128:
             return None
         async with _backend():
-            raw = await self._redis.hgetall(self.key("session", _sha256(session_id)))
+            raw = await self._redis.hgetall(self.key("staff-session", _sha256(session_id)))
         if not raw:
             return None
         data = _text(raw)
@@ -178,9 +174,9 @@ class AccountStore:
     async def delete_session(self, session_id: str) -> None:
         digest = _sha256(session_id)
         async with _backend():
-            raw = await self._redis.hget(self.key("session", digest), "username")
+            raw = await self._redis.hget(self.key("staff-session", digest), "username")
             async with self._redis.pipeline(transaction=True) as pipe:
-                pipe.delete(self.key("session", digest))
+                pipe.delete(self.key("staff-session", digest))
                 if raw:
                     pipe.srem(self.key("account-sessions", _str(raw)), digest)
                 await pipe.execute()
@@ -189,16 +185,16 @@ class AccountStore:
         """End every session of an account (disable, new password); returns how many were open."""
         index = self.key("account-sessions", normalise_username(username))
 
-        async def revoke(pipe: Pipeline) -> int:
-            digests = [_str(d) for d in await pipe.smembers(index)]
-            pipe.multi()  # type: ignore[no-untyped-call]
-            for digest in digests:
-                pipe.delete(self.key("session", digest))
-            pipe.delete(index)
-            return len(digests)
-
+        # Every login that exists now ends; one made meanwhile (a new password's) stays. Plain
+        # commands, not WATCH, so the same code runs on Redis Cluster (the keys share one slot there).
         async with _backend():
-            count: int = await self._redis.transaction(revoke, index, value_from_callable=True)
+            digests = [_str(d) for d in await self._redis.smembers(index)]
+            if digests:
+                async with self._redis.pipeline(transaction=True) as pipe:
+                    pipe.delete(*(self.key("staff-session", d) for d in digests))
+                    pipe.srem(index, *digests)
+                    await pipe.execute()
+        count = len(digests)
         if count:
             log.info("ended %s session(s) of %s", count, username)
         return count
@@ -210,14 +206,14 @@ class AccountStore:
     ) -> int:
         """Count an attempt before the password is checked: 0 to go ahead, else seconds to wait."""
         async with _backend():
-            retry = await self._attempt(
-                keys=self._limit_keys(username, address), args=[window_s, per_user, per_address]
+            retry = await _ATTEMPT(
+                self._redis, keys=self._limit_keys(username, address), args=[window_s, per_user, per_address]
             )
         return int(retry)
 
     async def login_succeeded(self, username: str, address: str) -> None:
         async with _backend():
-            await self._success(keys=self._limit_keys(username, address))
+            await _SUCCESS(self._redis, keys=self._limit_keys(username, address))
 
     def _limit_keys(self, username: str, address: str) -> list[str]:
         # Hashing the typed name keeps odd or huge input out of key names.

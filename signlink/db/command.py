@@ -11,7 +11,7 @@ from typing import Any
 import asyncpg
 
 from signlink.config import Settings
-from signlink.db import migrations
+from signlink.db import schema
 
 
 def add_parser(commands: Any) -> None:
@@ -24,23 +24,23 @@ def add_parser(commands: Any) -> None:
 async def _migrate(url: str) -> int:
     conn = await asyncpg.connect(url)
     try:
-        done = await migrations.migrate(conn)
-        version = await migrations.current(conn)
+        done = await schema.migrate(conn)
+        version = await schema.current(conn)
     finally:
         await conn.close()
     for step in done:
         print(f"applied {step.version:03d}_{step.name}")
-    print(f"schema at version {version} (this signlink's is {migrations.latest()})")
+    print(f"schema at version {version} (this signlink's is {schema.latest()})")
     return 0
 
 
 async def _status(url: str) -> int:
     conn = await asyncpg.connect(url)
     try:
-        version = await migrations.current(conn)
+        version = await schema.current(conn)
     finally:
         await conn.close()
-    want = migrations.latest()
+    want = schema.latest()
     state = "current" if version == want else "needs `signlink db migrate`" if version < want else "newer"
     print(f"schema at version {version}; this signlink's is {want} ({state})")
     return 0 if version == want else 1

@@ -51,6 +51,8 @@ class Database:
     async def pool(self) -> asyncpg.Pool:
         if self._pool is not None:
             return self._pool
+        if not self.url:
+            raise BackendUnavailable("PostgreSQL is not configured (SIGNLINK_DATABASE_URL is empty)")
         async with self._lock:
             if self._pool is None:
                 try:

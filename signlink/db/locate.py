@@ -9,13 +9,16 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
+import functools
 import getpass
 import logging
+from collections.abc import Callable
 from pathlib import Path
 
 import asyncpg
 
 from signlink.db.postgres_server import PostgresServer
+from signlink.errors import BackendUnavailable
 
 log = logging.getLogger(__name__)
 
@@ -24,23 +27,31 @@ LOCAL_PORT = 5432
 PRIVATE_PORT = 5433
 
 
-def _candidates(database: str) -> list[str]:
+def _candidates() -> list[Callable[[str], str]]:
+    """URL makers (database name -> URL) for a PostgreSQL running here."""
     users = dict.fromkeys(["postgres", getpass.getuser()])
-    out = []
+    out: list[Callable[[str], str]] = []
     for user in users:
         for folder in SOCKET_DIRS:
             if Path(folder, f".s.PGSQL.{LOCAL_PORT}").exists():
-                out.append(f"postgresql://{user}@/{database}?host={folder}&port={LOCAL_PORT}")
-        out.append(f"postgresql://{user}@127.0.0.1:{LOCAL_PORT}/{database}")
+                out.append(functools.partial(_socket_url, user, folder))
+        out.append(functools.partial(_tcp_url, user))
     return out
 
 
-async def _usable(url: str, database: str) -> bool:
-    """Can we open `database` at `url`, creating it through the `postgres` database if needed?"""
+def _socket_url(user: str, folder: str, database: str) -> str:
+    return f"postgresql://{user}@/{database}?host={folder}&port={LOCAL_PORT}"
+
+
+def _tcp_url(user: str, database: str) -> str:
+    return f"postgresql://{user}@127.0.0.1:{LOCAL_PORT}/{database}"
+
+
+async def _usable(url: str, admin_url: str, database: str) -> bool:
+    """Can we open `database` at `url`, creating it through `admin_url` (the postgres database)?"""
     try:
         conn = await asyncpg.connect(url, timeout=2)
     except asyncpg.InvalidCatalogNameError:
-        admin_url = url.replace(f"/{database}", "/postgres", 1)
         try:
             admin = await asyncpg.connect(admin_url, timeout=2)
         except (TimeoutError, OSError, asyncpg.PostgresError):
@@ -60,9 +71,9 @@ async def _usable(url: str, database: str) -> bool:
 
 
 async def find_local(database: str) -> str | None:
-    for url in _candidates(database):
-        if await _usable(url, database):
-            return url
+    for make in _candidates():
+        if await _usable(make(database), make("postgres"), database):
+            return make(database)
     return None
 
 
@@ -74,6 +85,6 @@ def resolve(database: str, data_dir: Path, stack: contextlib.ExitStack) -> str:
         return url
     server = stack.enter_context(PostgresServer(data_dir / "postgres", port=PRIVATE_PORT))
     admin = server.url("postgres")
-    if not asyncio.run(_usable(server.url(database), database)):
-        raise RuntimeError(f"cannot create the database {database} in the private postgres ({admin})")
+    if not asyncio.run(_usable(server.url(database), admin, database)):
+        raise BackendUnavailable(f"cannot create the database {database} in the private postgres ({admin})")
     return server.url(database)

@@ -22,6 +22,9 @@ TABLES = (
     "session_notes",
     "quality_samples",
     "waiting_samples",
+    "hourly",
+    "hourly_failing",
+    "hourly_agents",
 )
 LOCK_KEY = 0x5167_5061  # pg_advisory_lock key of partition changes
 _PART = re.compile(r"^(?P<table>[a-z_]+)_(?P<y>\d{4})_(?P<m>\d{2})$")

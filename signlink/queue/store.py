@@ -1,22 +1,25 @@
 """QueueStore: the one class that owns the queue's Redis keys. Every change is one Lua script.
 
-Keys (prefix P = "{redis_prefix}:queue"; the events stream is "{redis_prefix}:events"):
-    P:seq            hash   counters for ticket / offer / session ids
-    P:tickets        hash   ticket id -> JSON record        P:tokens  hash  sha256(customer token) -> id
-    P:agents         hash   agent id -> JSON record         P:offers  hash  offer id -> JSON record
-    P:sessions       hash   session id -> ticket id
-    P:offer_due      zset   open offers by deadline         P:retry   zset  agents pausing after a miss
-    P:ticket_seen    zset   waiting/offered tickets by last heartbeat
-    P:agent_seen     zset   online agents (not in a call) by last heartbeat
-    P:done           zset   ended/abandoned tickets by end time (purged after finished_ticket_keep_s)
-    P:cap            hash   online / serving agent counts per language and pair
-    P:overlap        hash   online agents skilled for both of two pairs
-    P:stats          hash   the estimator's measurements and day totals
-    P:agent_counts   hash   agents per status
-    P:wait:L:T       zset   waiting tickets of pair (L, T) by score (ordering.py)
-    P:age:L:T        zset   waiting + offered tickets of the pair by (effective) join time
-    P:idle:L:T       zset   available agents skilled for the pair by available-since
-docs/queue.md has the full design.
+Keys (named by the Redis seam, signlink.redisio.Keyspace: Q = "<root>:queue", root = the prefix, or
+"{prefix}" on Redis Cluster; the events stream is "<root>:events"):
+    Q:seq            hash   counters for ticket / offer / session ids
+    Q:tickets        hash   ticket id -> JSON record        Q:tokens  hash  sha256(customer token) -> id
+    Q:agents         hash   agent id -> JSON record         Q:offers  hash  offer id -> JSON record
+    Q:sessions       hash   session id -> ticket id
+    Q:offer_due      zset   open offers by deadline         Q:retry   zset  agents pausing after a miss
+    Q:ticket_seen    zset   waiting/offered tickets by last heartbeat
+    Q:agent_seen     zset   online agents (not in a call) by last heartbeat
+    Q:done           zset   ended/abandoned tickets by end time (purged after finished_ticket_keep_s)
+    Q:cap            hash   online / serving agent counts per language and pair
+    Q:overlap        hash   online agents skilled for both of two pairs
+    Q:stats          hash   the estimator's measurements and day totals
+    Q:agent_counts   hash   agents per status
+    Q:wait:L:T       zset   waiting tickets of pair (L, T) by score (ordering.py)
+    Q:age:L:T        zset   waiting + offered tickets of the pair by (effective) join time
+    Q:idle:L:T       zset   available agents skilled for the pair by available-since
+    Q:reply:<call>   string a write script's reply for a minute (a retried call answers it again)
+Each script gets only the keys its code can touch (scripts.manifest), by name. docs/queue.md has the
+full design.
 """
 
 from __future__ import annotations
@@ -24,10 +27,10 @@ from __future__ import annotations
 import hashlib
 import json
 import logging
+import secrets
 from collections.abc import Iterable, Sequence
 from typing import Any
 
-from redis.asyncio import Redis
 from redis.exceptions import ConnectionError as RedisConnectionError
 from redis.exceptions import RedisError
 from redis.exceptions import TimeoutError as RedisTimeoutError
@@ -57,26 +60,10 @@ from signlink.queue.models import (
     TicketState,
 )
 from signlink.queue.ordering import class_offsets
+from signlink.redisio import Keyspace, RedisClient, is_cluster, keyspace_for
 
 log = logging.getLogger(__name__)
 
-GLOBAL_KEYS = (
-    "seq",
-    "tickets",
-    "tokens",
-    "agents",
-    "offers",
-    "sessions",
-    "offer_due",
-    "ticket_seen",
-    "agent_seen",
-    "retry",
-    "done",
-    "cap",
-    "overlap",
-    "stats",
-    "agent_counts",
-)
 SWEEP_BATCH = 200
 
 
@@ -93,42 +80,70 @@ def _list(value: Any) -> list[Any]:
 class QueueStore:
     """Tickets, agents, offers, sessions and routing on one Redis, shared by any number of processes."""
 
-    def __init__(self, redis: Redis, settings: Settings, *, clock: Clock | None = None) -> None:
+    def __init__(
+        self,
+        redis: RedisClient,
+        settings: Settings,
+        *,
+        clock: Clock | None = None,
+        keys: Keyspace | None = None,
+    ) -> None:
         self.redis = redis
         self.settings = settings
         self.clock: Clock = clock or RedisClock()
-        base = f"{settings.redis_prefix}:queue"
-        self.events_key = f"{settings.redis_prefix}:events"
+        self.keys = keys or keyspace_for(settings, cluster=is_cluster(redis))
+        self.events_key = self.keys.key("events")
         self._events_maxlen = settings.queue_events_maxlen
-        pairs = [(lang, topic) for lang in settings.sign_languages for topic in settings.topics]
-        keys = [f"{base}:{name}" for name in GLOBAL_KEYS] + [self.events_key]
-        for kind in ("wait", "age", "idle"):
-            keys += [f"{base}:{kind}:{lang}:{topic}" for lang, topic in pairs]
-        # Encoded once: redis-py packs bytes at half the cost of str, and every script gets all keys.
-        self._keys = [k.encode() for k in keys]
-        self._head = [",".join(settings.sign_languages).encode(), ",".join(settings.topics).encode()]
-        self._config = ",".join(
-            str(x)
-            for x in (
-                repr(settings.offer_timeout_s),
-                settings.max_missed_offers,
-                repr(settings.heartbeat_grace_s),
-                repr(settings.offer_retry_s),
-                settings.queue_events_maxlen,
-                settings.finished_ticket_keep_s,
-            )
-        ).encode()
+        self._pairs = [(lang, topic) for lang in settings.sign_languages for topic in settings.topics]
+        context = {
+            "langs": list(settings.sign_languages),
+            "topics": list(settings.topics),
+            # Settings reach Lua by name (lib.lua reads CTX.settings.<name>).
+            "settings": {
+                "offer_timeout_s": settings.offer_timeout_s,
+                "max_missed_offers": settings.max_missed_offers,
+                "heartbeat_grace_s": settings.heartbeat_grace_s,
+                "offer_retry_s": settings.offer_retry_s,
+                "queue_events_maxlen": settings.queue_events_maxlen,
+                "finished_ticket_keep_s": settings.finished_ticket_keep_s,
+            },
+        }
+        self._calls: dict[str, tuple[list[bytes], bytes]] = {}
+        for operation in scripts.OPERATIONS:
+            m = scripts.manifest(operation)
+            names = [
+                *m.names,
+                *(f"{kind}:{lang}/{topic}" for kind in m.pair_kinds for lang, topic in self._pairs),
+            ]
+            keys_ = [self._name_to_key(name).encode() for name in names]
+            ctx = {**context, "keys": [*names, "reply"] if m.writes else names}
+            # Encoded once: redis-py packs bytes at half the cost of str.
+            self._calls[operation] = (keys_, json.dumps(ctx, separators=(",", ":")).encode())
         self._offsets = class_offsets(settings)
-        self._scripts = {name: redis.register_script(scripts.source(name)) for name in scripts.OPERATIONS}
+
+    def _name_to_key(self, name: str) -> str:
+        """A Lua key name ('tickets', 'wait:ASL/phone', 'events') -> the Redis key."""
+        if name == "events":
+            return self.events_key
+        kind, _, pair = name.partition(":")
+        if pair:
+            lang, _, topic = pair.partition("/")
+            return self.keys.key("queue", kind, lang, topic)
+        return self.keys.key("queue", name)
 
     # -- plumbing ------------------------------------------------------------------------------------
 
     async def _run(self, operation: str, *args: str, now: float | None = None) -> dict[str, Any]:
         stamp = now if now is not None else self.clock.now()
         clock = "" if stamp is None else repr(float(stamp))
-        argv: list[bytes | str] = [*self._head, clock, self._config, *args]
+        keys, context = self._calls[operation]
+        if scripts.manifest(operation).writes:
+            # A fresh call id: if the connection dies and the client sends the call again, the script
+            # answers from the reply it kept instead of acting twice.
+            keys = [*keys, self.keys.key("queue", "reply", secrets.token_hex(8)).encode()]
+        argv: list[bytes | str] = [context, clock, *args]
         try:
-            raw = await self._scripts[operation](keys=self._keys, args=argv)
+            raw = await scripts.script(operation)(self.redis, keys, argv)
         except (RedisConnectionError, RedisTimeoutError, OSError) as exc:
             raise BackendUnavailable(f"queue unavailable: cannot reach Redis ({exc})") from exc
         except RedisError as exc:
@@ -147,7 +162,7 @@ class QueueStore:
         return raw.decode() if isinstance(raw, bytes) else raw
 
     def _key(self, name: str) -> str:
-        return f"{self.settings.redis_prefix}:queue:{name}"
+        return self.keys.key("queue", name)
 
     # -- customers -----------------------------------------------------------------------------------
 

@@ -1,9 +1,9 @@
 """QA figures from counters (pure): what one ticket adds, and summaries, percentiles, service levels.
 
-Every figure is a sum of per-ticket contributions, so the same numbers come from the pre-aggregated
-buckets in Redis (records/store.py adds each ticket's contribution to the buckets of its join hour and
-day, and the difference when the ticket changes) and from a scan of the rows (filters the buckets do
-not have: agent, outcome, call quality, check). Counters are flat `{field: number}` dicts.
+Every figure is a sum of per-ticket contributions, so the same numbers come from the hourly roll-ups
+in PostgreSQL (records/rollup.py adds each ticket's contribution to its join hour's row, and the
+difference when the ticket changes) and from an aggregate over the tickets' rows (filters the roll-ups
+do not have: agent, outcome, call quality, check; records/sql.py). Counters are flat dicts.
 
 Definitions (docs/protocol.md, "QA API"):
 - service level at T: tickets answered within T s / tickets that ended waiting (answered + abandoned);

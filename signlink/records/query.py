@@ -1,6 +1,6 @@
-"""What QA asks for: a period and filters, and whether the buckets can answer it (pure).
+"""What QA asks for: a period and filters (pure; records/sql.py makes the WHERE clause of them).
 
-Periods are whole UTC hours (the buckets' grain): `start` is rounded down, `end` up.
+Periods are whole UTC hours: `start` is rounded down, `end` up.
 """
 
 from __future__ import annotations
@@ -9,7 +9,7 @@ import math
 from dataclasses import dataclass
 from enum import StrEnum
 
-from signlink.records.row import Row, raw_may_match
+from signlink.records.row import Row
 from signlink.records.ticket import CheckStatus
 
 HOUR = 3600
@@ -71,37 +71,6 @@ class Filters:
     @property
     def end_hour(self) -> int:
         return int(self.end // HOUR)
-
-    @property
-    def needs_scan(self) -> bool:
-        """The buckets hold language x topic only; any other filter reads the rows."""
-        return (
-            self.agent is not None
-            or self.outcome is not None
-            or self.flagged is not None
-            or self.check is not None
-        )
-
-    def pairs(self, languages: tuple[str, ...], topics: tuple[str, ...]) -> list[str] | None:
-        """The bucket pairs to add up; None: the all-pairs total ("*")."""
-        if self.language is None and self.topic is None:
-            return None
-        langs = (self.language,) if self.language else languages
-        tops = (self.topic,) if self.topic else topics
-        return [f"{lang}/{topic}" for lang in langs for topic in tops]
-
-    def may_match(self, raw: bytes) -> bool:
-        """A cheap first look at a stored row (see row.raw_may_match); `matches` decides."""
-        plain_outcome = self.outcome if self.outcome is not OutcomeFilter.TRANSFERRED else None
-        return raw_may_match(
-            raw,
-            language=self.language,
-            topic=self.topic,
-            agent=self.agent,
-            outcome=plain_outcome.value if plain_outcome else None,
-            flagged=self.flagged,
-            check=self.check.value if self.check else None,
-        )
 
     def matches(self, row: Row) -> bool:
         if not self.start <= row.at < self.end:

@@ -137,6 +137,11 @@ class Recorder:
                 if not failing:
                     log.warning("QA recorder paused (events wait in the streams): %s", exc)
                 failing = True
+                now = time.monotonic()
+                if now >= next_alarm:  # the streams fill up while we wait: say so before the cap bites
+                    next_alarm = now + ALARM_EVERY_S
+                    with contextlib.suppress(BackendUnavailable):
+                        await self.check_lag()
                 await asyncio.sleep(RETRY_S)
                 continue
             except Exception:

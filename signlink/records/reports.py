@@ -60,6 +60,25 @@ class Reports:
     # -- figures ---------------------------------------------------------------------------------------
 
     async def counters(self, f: Filters) -> Counters:
+        if sql.rollup_only(f):
+            return await self._rollup_counters(f)
+        return await self.scanned_counters(f)
+
+    async def _rollup_counters(self, f: Filters) -> Counters:
+        w = sql.RollupWhere(f)
+        async with self.db.connection() as conn:
+            row = await conn.fetchrow(f"SELECT {sql.SELECT_ROLLUP} FROM hourly r WHERE {w.sql}", *w.args)
+            failing = await conn.fetch(
+                f"SELECT criterion, sum(n) AS n FROM hourly_failing r WHERE {w.sql} GROUP BY 1", *w.args
+            )
+        out = sql.counters_of(row)
+        for r in failing:
+            if r["n"] > sql.NOISE:
+                out[aggregates.FAIL_PREFIX + r["criterion"]] = float(r["n"])
+        return out
+
+    async def scanned_counters(self, f: Filters) -> Counters:
+        """The counters from the tickets themselves (any filter; the roll-ups must agree)."""
         w = sql.Where(f)
         async with self.db.connection() as conn:
             row = await conn.fetchrow(f"SELECT {sql.SELECT_COUNTERS} FROM tickets t WHERE {w.sql}", *w.args)
@@ -75,18 +94,31 @@ class Reports:
     async def timeseries(self, f: Filters, step_hours: int, *, step_s: int | None = None) -> dict[str, Any]:
         """Points every `step_hours` (or every `step_s` seconds, e.g. 900), whole steps of UTC time."""
         step = step_s or step_hours * HOUR
-        w = sql.Where(f)
-        label = f"floor(t.joined_at / {step})::bigint * {step}"
         async with self.db.connection() as conn:
-            rows = await conn.fetch(
-                f"SELECT {label} AS label, {sql.SELECT_COUNTERS} FROM tickets t WHERE {w.sql} GROUP BY 1",
-                *w.args,
-            )
-            pairs = await conn.fetch(
-                f"SELECT t.language, t.topic, {sql.SELECT_COUNTERS} FROM tickets t "
-                f"WHERE {w.sql} GROUP BY 1, 2",
-                *w.args,
-            )
+            if sql.rollup_only(f) and step % HOUR == 0:
+                rw = sql.RollupWhere(f)
+                label = f"(r.hour / {step // HOUR})::bigint * {step}"
+                rows = await conn.fetch(
+                    f"SELECT {label} AS label, {sql.SELECT_ROLLUP} FROM hourly r WHERE {rw.sql} GROUP BY 1",
+                    *rw.args,
+                )
+                pairs = await conn.fetch(
+                    f"SELECT r.language, r.topic, {sql.SELECT_ROLLUP} FROM hourly r "
+                    f"WHERE {rw.sql} GROUP BY 1, 2",
+                    *rw.args,
+                )
+            else:
+                w = sql.Where(f)
+                label = f"floor(t.joined_at / {step})::bigint * {step}"
+                rows = await conn.fetch(
+                    f"SELECT {label} AS label, {sql.SELECT_COUNTERS} FROM tickets t WHERE {w.sql} GROUP BY 1",
+                    *w.args,
+                )
+                pairs = await conn.fetch(
+                    f"SELECT t.language, t.topic, {sql.SELECT_COUNTERS} FROM tickets t "
+                    f"WHERE {w.sql} GROUP BY 1, 2",
+                    *w.args,
+                )
             gauge: dict[int, float] = {}
             if f == Filters(start=f.start, end=f.end):  # the gauge is of the whole queue
                 for r in await conn.fetch(
@@ -120,6 +152,18 @@ class Reports:
 
     async def agents(self, f: Filters) -> dict[str, dict[str, float]]:
         """Counters per agent (names are the caller's: records do not know accounts)."""
+        if sql.rollup_only(f) and f.language is None and f.topic is None:
+            rw = sql.RollupWhere(f, pairs=False)
+            found = await self.db.fetch(
+                f"SELECT r.agent, {sql.SELECT_AGENT_ROLLUP} FROM hourly_agents r WHERE {rw.sql} GROUP BY 1",
+                *rw.args,
+            )
+            rolled: dict[str, dict[str, float]] = {}
+            for r in found:
+                mine = {n: float(r[n]) for n in sql.AGENT_STORED if r[n] and abs(r[n]) > sql.NOISE}
+                if mine:
+                    rolled[r["agent"]] = mine
+            return rolled
         w = sql.Where(f)
         rows = await self.db.fetch(
             f"SELECT a.agent, {sql.SELECT_AGENT} FROM ticket_agents a JOIN tickets t "

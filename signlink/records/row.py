@@ -1,8 +1,7 @@
 """One line per ticket: what the session list, the CSV and every aggregate are computed from (pure).
 
-A row is derived from a TicketRecord and stored beside it, in the hash of its join hour, so a period
-is read a few hundred rows per command and nothing else needs the full record. The stored form has
-short keys (rows are most of the records' memory).
+A row is derived from a TicketRecord; its fields are the `tickets` table's columns (records/store.py),
+so the SQL that filters and adds them up (records/sql.py) needs nothing else of the record.
 
 Period and dimensions: a ticket belongs to the hour it joined in, and to the language and topic it
 joined with (a transfer keeps the ticket in its first queue's figures: time to answer is measured
@@ -139,34 +138,6 @@ class Row:
             "flagged": self.flagged,
             "rating": self.rating,
         }
-
-
-def raw_may_match(
-    raw: bytes,
-    *,
-    language: str | None = None,
-    topic: str | None = None,
-    agent: str | None = None,
-    outcome: str | None = None,
-    flagged: bool | None = None,
-    check: str | None = None,
-) -> bool:
-    """Can the stored row `raw` (Row.dumps) match? False only when it surely cannot: a test on the
-    bytes, so a scan parses only the candidates. The exact test is Filters.matches on the parsed row."""
-    needles = []
-    if language is not None:
-        needles.append(b'"l":' + json.dumps(language).encode())
-    if topic is not None:
-        needles.append(b'"p":' + json.dumps(topic).encode())
-    if agent is not None:
-        needles.append(json.dumps(agent).encode())
-    if outcome is not None:
-        needles.append(b'"o":' + json.dumps(outcome).encode())
-    if check is not None:
-        needles.append(b'"x":' + json.dumps(check).encode())
-    if flagged is True:
-        needles.append(b'"q":1')
-    return all(needle in raw for needle in needles)
 
 
 def _sum(values: list[float | None]) -> float | None:

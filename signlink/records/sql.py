@@ -7,6 +7,7 @@ turn them into the same figures as before; a test compares both ways on the same
 
 from __future__ import annotations
 
+import re
 from collections.abc import Sequence
 from datetime import UTC, datetime
 
@@ -86,14 +87,47 @@ FAILING = (
 )
 
 
+def column(name: str) -> str:
+    """A counter's column in the roll-ups (db/migrations/002): "h:5" -> c_h_5."""
+    return "c_" + re.sub(r"[^a-z0-9]", "_", name)
+
+
+# The same counters added up from the hourly roll-ups (`hourly r`), and the agents' (`hourly_agents r`).
+SELECT_ROLLUP = ", ".join(f'sum(r.{column(name)}) AS "{name}"' for name, _ in EXPRS)
+SELECT_AGENT_ROLLUP = ", ".join(f'sum(r.{column(name)}) AS "{name}"' for name in AGENT_STORED)
+ROLLUP_COLUMNS = [column(name) for name, _ in EXPRS]
+AGENT_ROLLUP_COLUMNS = [column(name) for name in AGENT_STORED]
+NOISE = 1e-9  # a sum taken down to zero by float deltas
+
+
 def counters_of(record: object) -> dict[str, float]:
-    """A result row of SELECT_COUNTERS as counters (zeros and nulls left out)."""
+    """A result row of SELECT_COUNTERS / SELECT_ROLLUP as counters (zeros and nulls left out)."""
     out: dict[str, float] = {}
     for name, _ in EXPRS:
         value = record[name]  # type: ignore[index]
-        if value:
+        if value and abs(value) > NOISE:
             out[name] = float(value)
     return out
+
+
+def rollup_only(f: Filters) -> bool:
+    """Can the hourly roll-ups answer `f`? (They hold period x language x topic only.)"""
+    return f.agent is None and f.outcome is None and f.flagged is None and f.check is None
+
+
+class RollupWhere:
+    """The WHERE clause over `hourly r` (or hourly_failing, hourly_agents) for a roll-up filter."""
+
+    def __init__(self, f: Filters, *, pairs: bool = True) -> None:
+        self.args: list[object] = [month(f.start).date(), month(f.end - 1).date(), f.start_hour, f.end_hour]
+        parts = ["r.part >= $1", "r.part <= $2", "r.hour >= $3", "r.hour < $4"]
+        if pairs and f.language is not None:
+            self.args.append(f.language)
+            parts.append(f"r.language = ${len(self.args)}")
+        if pairs and f.topic is not None:
+            self.args.append(f.topic)
+            parts.append(f"r.topic = ${len(self.args)}")
+        self.sql = " AND ".join(parts)
 
 
 def month(epoch: float) -> datetime:

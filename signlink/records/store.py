@@ -17,16 +17,18 @@ from typing import Any
 
 import asyncpg
 
-from signlink.db import migrations, partitions
+from signlink.check.outcome import Outcome
+from signlink.db import partitions, schema
 from signlink.db.database import Database
 from signlink.queue.call_events import CallEvent, CallEventType
 from signlink.queue.events import EventType, QueueEvent
 from signlink.records import aggregates, sql
 from signlink.records.quality import QualitySample, Side, summarise
+from signlink.records.rollup import Rollup
 from signlink.records.row import row_of
 from signlink.records.sessions import NoteRecord, SessionRecord
 from signlink.records.ticket import CheckCopy, SessionFacts, TicketRecord
-from signlink.records.verdicts import CriterionRecord, Outcome, VerdictRecord
+from signlink.records.verdicts import CriterionRecord, VerdictRecord
 
 log = logging.getLogger(__name__)
 
@@ -161,7 +163,7 @@ class RecordStore:
         if self._schema_ok:
             return
         async with self.db.connection() as conn:
-            await migrations.require_current(conn)
+            await schema.require_current(conn)
         self._schema_ok = True
 
     # -- partitions --------------------------------------------------------------------------------------
@@ -205,7 +207,9 @@ class RecordStore:
                     if event.id in fresh:
                         by_ticket.setdefault(rid, []).append(event)
             if tickets:
-                await self._tickets(conn, sorted(tickets), by_ticket, live_verdict)
+                rollup = Rollup()
+                await self._tickets(conn, sorted(tickets), by_ticket, live_verdict, rollup)
+                await rollup.flush(conn)
 
     async def _timeline(self, conn: asyncpg.Connection, events: Sequence[QueueEvent]) -> set[str]:
         """Insert the ticket events; the ids that were new (replays are skipped)."""
@@ -309,8 +313,8 @@ class RecordStore:
                 "WHERE part = $1 AND session_id = $2 AND wrapped_at IS NULL",
                 part,
                 e.session_id,
-                e.outcome or "",
-                e.text or "",
+                _text(e.outcome),
+                _text(e.text),
                 e.at,
             )
         elif e.type is CallEventType.RATED:
@@ -320,7 +324,7 @@ class RecordStore:
                 part,
                 e.session_id,
                 e.rating,
-                e.text or "",
+                _text(e.text),
                 e.at,
             )
         elif e.type is CallEventType.NOTE:
@@ -331,7 +335,7 @@ class RecordStore:
                 e.id,
                 e.session_id,
                 e.n or 0,
-                e.text or "",
+                _text(e.text),
                 e.at,
             )
 
@@ -341,6 +345,7 @@ class RecordStore:
         ids: Sequence[str],
         events: dict[str, list[QueueEvent]],
         live_verdict: VerdictLookup | None,
+        rollup: Rollup,
     ) -> None:
         # One recorder at a time per ticket (ids sorted: no deadlock between two batches).
         await conn.execute("SELECT pg_advisory_xact_lock(hashtext(x)) FROM unnest($1::text[]) x", list(ids))
@@ -380,7 +385,7 @@ class RecordStore:
             for f in facts.get(tid, []):
                 record.apply_session_facts(f)
             first = min((e.at for e in mine), default=None)
-            await self._put(conn, record, prev, first)
+            await self._put(conn, record, prev, first, rollup)
 
     async def _session_facts(
         self, conn: asyncpg.Connection, ids: Sequence[str]
@@ -414,7 +419,7 @@ class RecordStore:
         return out
 
     async def _put(
-        self, conn: asyncpg.Connection, record: TicketRecord, prev: Any, first: float | None
+        self, conn: asyncpg.Connection, record: TicketRecord, prev: Any, first: float | None, rollup: Rollup
     ) -> None:
         row = row_of(record)
         at = (
@@ -429,6 +434,8 @@ class RecordStore:
             await conn.execute(
                 "DELETE FROM ticket_agents WHERE part = $1 AND ticket_id = $2", prev["part"], record.id
             )
+        rollup.add(row_of(TicketRecord.loads_dict(prev["record"])) if prev is not None else None, -1)
+        rollup.add(row, +1)
         stored = record.to_dict()
         if row is None:
             stored["_first"] = at
@@ -490,8 +497,10 @@ class RecordStore:
                         "SELECT part, id, record FROM tickets WHERE id = ANY($1::text[])", ids
                     )
                 }
+                rollup = Rollup()
                 for tid in ids:
-                    await self._put(conn, chunk[tid], old.get(tid), None)
+                    await self._put(conn, chunk[tid], old.get(tid), None, rollup)
+                await rollup.flush(conn)
 
     async def dead_letter(self, stream: str, event_id: str, fields: dict[str, str], error: str) -> None:
         async with self.db.transaction() as conn:
@@ -550,6 +559,11 @@ class RecordStore:
     async def verdict(self, verdict_id: str) -> VerdictRecord | None:
         row = await self.db.fetchrow("SELECT * FROM verdicts WHERE id = $1", verdict_id)
         return verdict_of(row) if row else None
+
+
+def _text(value: str | None) -> str:
+    """PostgreSQL text cannot hold NUL: it becomes U+FFFD (every other character is kept as it is)."""
+    return (value or "").replace("\x00", "\ufffd")
 
 
 def _num(name: str, value: float | None) -> float | int | None:

@@ -17,28 +17,18 @@ import secrets
 import time
 from dataclasses import dataclass
 from datetime import UTC, datetime
-from enum import StrEnum
 from importlib import resources
 from typing import Any
 
 from redis.asyncio import Redis
 from redis.exceptions import RedisError
 
+from signlink.check.outcome import Outcome
 from signlink.errors import BackendUnavailable, Conflict, NotFound
 from signlink.quality.verdict import Verdict
 from signlink.queue.call_events import CallEventLog, CallEventType
 
 MARK_CONTINUED_LUA = resources.files("signlink.records").joinpath("lua/mark_continued.lua").read_text()
-
-
-class Outcome(StrEnum):
-    """How a check ended."""
-
-    PASSED = "passed"  # a complete passing verdict
-    FAILED = "failed"  # ended with a failing verdict for another reason than those below
-    TIMED_OUT = "timed_out"  # check_timeout_s passed without a passing verdict
-    ENDED_BY_CLIENT = "ended_by_client"  # DELETE, the peer closed or failed, the video stopped
-    INTERRUPTED = "interrupted"  # the server shut down during the check
 
 
 def _iso(epoch: float) -> str:

@@ -1,6 +1,6 @@
 """The bus between signlink processes: deliver a message to a party wherever it is connected.
 
-Design: one Redis pub/sub channel per connected party, `{prefix}:bus:{party}` (party = "c:<ticket id>"
+Design: one Redis pub/sub channel per connected party, `<root>:bus:<party>` (party = "c:<ticket id>"
 for a customer, "a:<agent id>" for an agent). The process that holds the party's WebSocket subscribes
 to its channel; any process reaches the party with one PUBLISH, whose reply (the number of
 subscribers) says at once whether the party is connected anywhere: 0 means nobody got it, which is
@@ -8,6 +8,10 @@ how a chat message becomes `chat_failed`. A process that dies loses its Redis co
 its subscriptions, so nothing stale is left to route to. One pub/sub connection per process carries
 every subscription; one reader task hands messages to the process's hub in arrival order (Redis keeps
 the order of messages from one publisher).
+
+On Redis Cluster the bus uses sharded pub/sub (SSUBSCRIBE / SPUBLISH): every channel carries the
+deployment's hash tag, so all of them live on the one node that serves that slot, and messages stay
+on it instead of being broadcast to every node of the cluster.
 
 Payloads are small: "R" + the encoded WebSocket message to pass on verbatim (the relay's fast path:
 no parsing in the receiving process), or "C" + a JSON control message for the receiving hub.
@@ -23,11 +27,11 @@ import uuid
 from collections.abc import Callable
 from dataclasses import dataclass
 
-from redis.asyncio import Redis
 from redis.asyncio.client import PubSub
 from redis.exceptions import RedisError
 
 from signlink.errors import BackendUnavailable
+from signlink.redisio import Keyspace, RedisClient, as_keyspace, is_cluster
 from signlink.signaling.publisher import Publisher
 
 log = logging.getLogger(__name__)
@@ -96,24 +100,33 @@ def decode(data: bytes) -> BusMessage:
 class Bus:
     """This process's end of the bus. `sink(party, message)` gets what arrives for local parties."""
 
-    def __init__(self, redis: Redis, prefix: str, sink: Sink) -> None:
+    def __init__(self, redis: RedisClient, keys: Keyspace | str, sink: Sink) -> None:
         self._redis = redis
-        self._prefix = f"{prefix}:bus:"
+        self._sharded = is_cluster(redis)
+        self._prefix = as_keyspace(keys, cluster=self._sharded).key("bus", "")
         self._sink = sink
         self._pubsub: PubSub | None = None
         self._reader: asyncio.Task[None] | None = None
         self._pending: dict[bytes, list[asyncio.Future[None]]] = {}
-        self._publisher = Publisher(redis)
         # Always subscribed to something, so the reader has a connection to read from.
         self._home = f"{self._prefix}process:{uuid.uuid4().hex}"
+        self._publisher = Publisher(redis, route_key=self._home, sharded=self._sharded)
 
     def channel(self, party: str) -> str:
         return self._prefix + party
 
     async def start(self) -> None:
+        # On Cluster the client's connections go to the node serving the deployment's slot.
         self._pubsub = self._redis.pubsub()
-        await self._pubsub.subscribe(self._home)
+        await self._subscribe(self._home)
         self._reader = asyncio.create_task(self._read(), name="bus-reader")
+
+    async def _subscribe(self, channel: str | bytes) -> None:
+        assert self._pubsub is not None, "bus not started"
+        if self._sharded:
+            await self._pubsub.ssubscribe(channel)
+        else:
+            await self._pubsub.subscribe(channel)
 
     async def close(self) -> None:
         await self._publisher.close()
@@ -133,7 +146,7 @@ class Bus:
         done: asyncio.Future[None] = asyncio.get_running_loop().create_future()
         self._pending.setdefault(channel, []).append(done)
         try:
-            await self._pubsub.subscribe(channel)
+            await self._subscribe(channel)
             await asyncio.wait_for(asyncio.shield(done), SUBSCRIBE_TIMEOUT_S)
         except (RedisError, OSError, TimeoutError) as exc:
             raise BackendUnavailable(f"cannot subscribe to the bus: {exc}") from exc
@@ -148,7 +161,10 @@ class Bus:
         if self._pubsub is None:
             return
         try:
-            await self._pubsub.unsubscribe(self.channel(party))
+            if self._sharded:
+                await self._pubsub.sunsubscribe(self.channel(party))
+            else:
+                await self._pubsub.unsubscribe(self.channel(party))
         except (RedisError, OSError) as exc:
             log.warning("bus: cannot unsubscribe %s: %s", party, exc)
 
@@ -178,12 +194,12 @@ class Bus:
         kind, channel = message.get("type"), message.get("channel")
         if not isinstance(channel, bytes):
             return
-        if kind == "subscribe":
+        if kind in ("subscribe", "ssubscribe"):
             for done in self._pending.pop(channel, []):
                 if not done.done():
                     done.set_result(None)
             return
-        if kind != "message":
+        if kind not in ("message", "smessage"):
             return
         data = message.get("data")
         party = channel.decode()[len(self._prefix) :]

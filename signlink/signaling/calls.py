@@ -19,6 +19,7 @@ from signlink.accounts import Account, AccountStore
 from signlink.accounts import Role as StaffRole
 from signlink.config import Settings
 from signlink.errors import BackendUnavailable, NotFound
+from signlink.ice import ice_servers
 from signlink.queue.errors import Closed
 from signlink.queue.models import Agent, AgentStatus, EndedBy, Ticket, TicketState
 from signlink.queue.store import QueueStore
@@ -29,7 +30,6 @@ from signlink.signaling import protocol as p
 from signlink.signaling.bus import CallStarted, Relay
 from signlink.signaling.connection import Connection, QueueSeen
 from signlink.signaling.hub import Hub
-from signlink.signaling.ice import ice_servers
 from signlink.signaling.outgoing import (
     AgentInfo,
     AgentStatusChanged,
@@ -70,15 +70,17 @@ class CallService:
         verdicts: VerdictStore,
         records: SessionRecords,
         accounts: AccountStore,
+        latest: offers.LatestChecks | None = None,
     ) -> None:
         self.settings = settings
+        self.latest = latest  # the waiting room's watched video state, shown with offers
         self.queue = queue
         self.verdicts = verdicts
         self.records = records
         self.accounts = accounts
-        self.hub = Hub(redis, settings.redis_prefix)
+        self.hub = Hub(redis, queue.keys)
         self.hub.on_call_started = self._call_started
-        self.presence = Presence(redis, settings.redis_prefix)
+        self.presence = Presence(redis, queue.keys)
 
     def open(self, ws: web.WebSocketResponse) -> Connection:
         bucket = TokenBucket(self.settings.ws_rate_per_s, self.settings.ws_rate_burst)
@@ -178,7 +180,7 @@ class CallService:
         except Closed:
             return None
         ticket = await self.queue.get_ticket(offer.ticket_id)
-        return await offers.offer_info(offer, ticket, self.verdicts, time.time())
+        return await offers.offer_info(offer, ticket, self.verdicts, time.time(), self.latest)
 
     async def _rejoin(self, conn: Connection, call: CallRef) -> SessionInfo:
         """A party comes back to its live call: the peer hears `peer rejoined` and restarts ICE."""

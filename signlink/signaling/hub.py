@@ -1,7 +1,7 @@
 """This process's connections: one per party, reachable through the bus, all closed on shutdown.
 
 A party that connects again (a reload, a second tab, a reconnect to another process) takes over: its
-new connection gets the next generation number from Redis (`{prefix}:conn:{party}`, INCR) and tells
+new connection gets the next generation number from Redis (`<root>:conn:<party>`, INCR) and tells
 every process through the bus; any older connection of the party, here or elsewhere, is closed with
 4409. The highest generation always wins, whatever order the messages arrive in.
 """
@@ -12,10 +12,10 @@ import asyncio
 import logging
 from collections.abc import Callable, Iterator
 
-from redis.asyncio import Redis
 from redis.exceptions import RedisError
 
 from signlink.errors import BackendUnavailable
+from signlink.redisio import Keyspace, RedisClient, as_keyspace, is_cluster
 from signlink.signaling.bus import Bus, BusMessage, CallStarted, Relay, Replace
 from signlink.signaling.connection import Connection
 from signlink.signaling.protocol import CloseCode, Role
@@ -27,10 +27,10 @@ CLOSE_WAIT_S = 5.0
 
 
 class Hub:
-    def __init__(self, redis: Redis, prefix: str) -> None:
+    def __init__(self, redis: RedisClient, keys: Keyspace | str) -> None:
         self._redis = redis
-        self._prefix = prefix
-        self.bus = Bus(redis, prefix, self._deliver)
+        self._keys = as_keyspace(keys, cluster=is_cluster(redis))
+        self.bus = Bus(redis, self._keys, self._deliver)
         self._parties: dict[str, Connection] = {}
         self._all: set[Connection] = set()
         self.on_call_started: Callable[[Connection, CallStarted], None] | None = None
@@ -58,7 +58,7 @@ class Hub:
 
     async def claim(self, conn: Connection, party: str) -> bool:
         """Make `conn` the party's connection; False if a newer one got there first (conn is closed)."""
-        key = f"{self._prefix}:conn:{party}"
+        key = self._keys.key("conn", party)
         try:
             async with self._redis.pipeline(transaction=True) as pipe:
                 pipe.incr(key)

@@ -2,7 +2,9 @@
 
 from __future__ import annotations
 
+import dataclasses
 import logging
+from typing import Protocol
 
 from signlink.errors import NotFound
 from signlink.queue.models import Offer, Ticket
@@ -22,6 +24,39 @@ CRITERION_TEXT: dict[str, dict[str, str]] = {
     "sharpness": {"en": "Blurred picture", "zh-CN": "画面模糊"},
     "frozen": {"en": "The picture froze", "zh-CN": "画面卡住"},
 }
+
+
+class LatestState(Protocol):
+    """The waiting room's latest watched state of a check (signlink.check.latest.LatestState)."""
+
+    @property
+    def measured_epoch(self) -> float: ...
+    @property
+    def passed(self) -> bool: ...
+    @property
+    def failing(self) -> tuple[str, ...]: ...
+
+
+class LatestChecks(Protocol):
+    """Where the latest states are read (signlink.check.latest.LatestStates, handed in by the app)."""
+
+    async def get(self, verdict_id: str) -> LatestState | None: ...
+
+
+def with_latest(summary: CheckSummary, latest: LatestState | None, now: float) -> CheckSummary:
+    """The summary as the latest watched state says, with when it was measured."""
+    if latest is None:
+        return summary
+    return dataclasses.replace(
+        summary,
+        passed=latest.passed,
+        failing=tuple(
+            FailingCriterion(name, CRITERION_TEXT.get(name, {"en": name, "zh-CN": name}))
+            for name in latest.failing
+        ),
+        measured_epoch=latest.measured_epoch,
+        measured_age_s=max(0.0, now - latest.measured_epoch),
+    )
 
 
 def ticket_info(ticket: Ticket, now: float) -> TicketInfo:
@@ -61,11 +96,16 @@ async def load_check(verdicts: VerdictStore, verdict_id: str | None) -> CheckSum
         return None
 
 
-async def offer_info(offer: Offer, ticket: Ticket, verdicts: VerdictStore, now: float) -> OfferInfo:
+async def offer_info(
+    offer: Offer, ticket: Ticket, verdicts: VerdictStore, now: float, latest: LatestChecks | None = None
+) -> OfferInfo:
+    check = await load_check(verdicts, ticket.verdict_id)
+    if check is not None and latest is not None:
+        check = with_latest(check, await latest.get(check.verdict_id), now)
     return OfferInfo(
         offer_id=offer.id,
         deadline_ms=round(offer.deadline * 1000),
         timeout_s=round(max(0.0, offer.deadline - now), 1),
         ticket=ticket_info(ticket, now),
-        check=await load_check(verdicts, ticket.verdict_id),
+        check=check,
     )

@@ -10,25 +10,12 @@ from collections.abc import Mapping
 from dataclasses import dataclass
 from typing import Any, ClassVar
 
+from signlink.ice import IceServer
 from signlink.queue.models import QueueSnapshot
 
 
 def _round(value: float | None, digits: int = 1) -> float | None:
     return None if value is None else round(value, digits)
-
-
-@dataclass(frozen=True)
-class IceServer:
-    urls: tuple[str, ...]
-    username: str | None = None
-    credential: str | None = None
-
-    def to_wire(self) -> dict[str, Any]:
-        out: dict[str, Any] = {"urls": list(self.urls)}
-        if self.username is not None:
-            out["username"] = self.username
-            out["credential"] = self.credential
-        return out
 
 
 @dataclass(frozen=True)
@@ -65,6 +52,9 @@ class CheckSummary:
     passed: bool
     continued_despite_failure: bool
     failing: tuple[FailingCriterion, ...]
+    # Set when the waiting room kept watching: passed/failing are then that latest state.
+    measured_epoch: float | None = None
+    measured_age_s: float | None = None
 
     def to_wire(self) -> dict[str, Any]:
         return {
@@ -72,6 +62,8 @@ class CheckSummary:
             "passed": self.passed,
             "continued_despite_failure": self.continued_despite_failure,
             "failing": [{"criterion": f.criterion, "message": dict(f.message)} for f in self.failing],
+            "measured_epoch": self.measured_epoch,
+            "measured_age_s": _round(self.measured_age_s),
         }
 
 

@@ -1,8 +1,8 @@
 """Who of a live call is connected, across processes, so a dropped call is held and then ended.
 
-Two sorted sets in Redis (the only code that knows them):
-    {prefix}:call:seen    members whose socket is open, scored by when their process last vouched
-    {prefix}:call:absent  members whose socket is gone, scored by when it went
+Two sorted sets in Redis (the only code that knows them; named by the Redis seam's Keyspace):
+    <root>:call:seen    members whose socket is open, scored by when their process last vouched
+    <root>:call:absent  members whose socket is gone, scored by when it went
 A member names one party of one call: "<session>|<ticket>|<agent>|<c|a>", so whoever finds it stale
 knows whom to tell without another lookup. Each process vouches for its own sockets every
 `call_presence_interval_s`; a process that dies stops vouching, and after three intervals any
@@ -17,21 +17,16 @@ from __future__ import annotations
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
 from enum import StrEnum
-from importlib import resources
 
-from redis.asyncio import Redis
 from redis.exceptions import RedisError
 
 from signlink.errors import BackendUnavailable
+from signlink.redisio import Keyspace, RedisClient, as_keyspace, is_cluster, load
 from signlink.signaling.protocol import Role
 
 SWEEP_BATCH = 500
-_LUA = resources.files("signlink.signaling").joinpath("lua")
-_LIB = _LUA.joinpath("lib.lua").read_text()
-
-
-def _script(name: str) -> str:
-    return _LIB + "\n" + _LUA.joinpath(f"{name}.lua").read_text()
+_NAMES = ("start", "connect", "drop", "refresh", "sweep")
+_SCRIPTS = {name: load("signlink.signaling.lua", name, lib="lib") for name in _NAMES}
 
 
 class Before(StrEnum):
@@ -76,17 +71,14 @@ class Swept:
 
 
 class Presence:
-    def __init__(self, redis: Redis, prefix: str) -> None:
+    def __init__(self, redis: RedisClient, keys: Keyspace | str) -> None:
         self._redis = redis
-        self._keys = [f"{prefix}:call:seen", f"{prefix}:call:absent"]
-        self._scripts = {
-            name: redis.register_script(_script(name))
-            for name in ("start", "connect", "drop", "refresh", "sweep")
-        }
+        space = as_keyspace(keys, cluster=is_cluster(redis))
+        self._keys = [space.key("call", "seen"), space.key("call", "absent")]
 
     async def _run(self, name: str, *args: str) -> object:
         try:
-            return await self._scripts[name](keys=self._keys, args=list(args))
+            return await _SCRIPTS[name](self._redis, self._keys, args)
         except (RedisError, OSError) as exc:
             raise BackendUnavailable(f"call presence unavailable: {exc}") from exc
 

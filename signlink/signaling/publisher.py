@@ -7,8 +7,10 @@ its command at once, in call order (the process's messages reach Redis in the or
 published, which keeps each conversation in order), and one reader task hands the replies back in
 the same order (Redis answers in order). Whatever is published while others are in flight rides the
 same round trip. A lost or silent connection fails what is in flight (BackendUnavailable); the next
-publish connects again. Connection details (host, port or unix path, TLS, username, password) are
-those of the app's Redis client.
+publish connects again. Where it connects comes from the Redis seam each time (host, port or unix
+path, TLS, username, password): the one Redis, Sentinel's current primary (so after a failover the
+next publish reaches the new one), or on Cluster the node serving the deployment's slot, with
+SPUBLISH (sharded pub/sub) instead of PUBLISH.
 """
 
 from __future__ import annotations
@@ -18,12 +20,12 @@ import contextlib
 import logging
 import ssl
 from collections import deque
-from typing import Any
 
-from redis.asyncio import Redis
-from redis.asyncio.connection import SSLConnection
+from redis.exceptions import RedisError
 
 from signlink.errors import BackendUnavailable
+from signlink.redisio import RedisClient
+from signlink.redisio.client import Endpoint, endpoint_for
 
 log = logging.getLogger(__name__)
 
@@ -40,15 +42,12 @@ def _bulk(*parts: bytes) -> bytes:
 
 
 class Publisher:
-    def __init__(self, redis: Redis) -> None:
-        kwargs: dict[str, Any] = redis.connection_pool.connection_kwargs
-        self._host = str(kwargs.get("host", "127.0.0.1"))
-        self._port = int(kwargs.get("port", 6379))
-        self._path: str | None = kwargs.get("path")
-        self._tls = issubclass(redis.connection_pool.connection_class, SSLConnection)
-        self._username: str | None = kwargs.get("username")
-        self._password: str | None = kwargs.get("password")
+    def __init__(self, redis: RedisClient, *, route_key: str = "", sharded: bool = False) -> None:
+        self._redis = redis
+        self._route_key = route_key  # any key of the deployment: on Cluster, its slot's node is ours
+        self._command = b"SPUBLISH" if sharded else b"PUBLISH"
         self._writer: asyncio.StreamWriter | None = None
+        self._stream: asyncio.StreamReader | None = None
         self._reader_task: asyncio.Task[None] | None = None
         self._waiting: deque[asyncio.Future[int]] = deque()
         self._pending = asyncio.Event()  # replies are due
@@ -60,7 +59,7 @@ class Publisher:
         done: asyncio.Future[int] = asyncio.get_running_loop().create_future()
         self._waiting.append(done)
         self._pending.set()
-        writer.write(_bulk(b"PUBLISH", channel, data))
+        writer.write(_bulk(self._command, channel, data))
         if writer.transport.get_write_buffer_size() > HIGH_WATER_BYTES:
             try:
                 await writer.drain()
@@ -68,30 +67,43 @@ class Publisher:
                 self._fail(exc, writer)
         return await done
 
+    def _usable(self) -> asyncio.StreamWriter | None:
+        """The current connection, unless Redis closed it while it was idle (a restart, a failover):
+        the socket saw EOF although nobody was reading, so nothing is lost by opening a new one."""
+        writer, reader = self._writer, self._stream
+        if writer is None or writer.is_closing():
+            return None
+        if reader is not None and reader.at_eof() and not self._waiting:
+            self._fail(ConnectionError("Redis closed the idle connection"), writer)
+            return None
+        return writer
+
     async def _connected(self) -> asyncio.StreamWriter:
-        writer = self._writer
-        if writer is not None and not writer.is_closing():
+        writer = self._usable()
+        if writer is not None:
             return writer
         async with self._lock:
-            if self._writer is not None and not self._writer.is_closing():
-                return self._writer
+            writer = self._usable()
+            if writer is not None:
+                return writer
             try:
                 reader, opened = await asyncio.wait_for(self._open(), CONNECT_TIMEOUT_S)
-            except (OSError, TimeoutError) as exc:
+            except (OSError, TimeoutError, RedisError) as exc:
                 raise BackendUnavailable(f"cannot reach the bus: {exc}") from exc
-            self._writer = opened
+            self._writer, self._stream = opened, reader
             self._reader_task = asyncio.create_task(self._read(reader, opened), name="bus-publisher-replies")
             return opened
 
     async def _open(self) -> tuple[asyncio.StreamReader, asyncio.StreamWriter]:
-        if self._path:
-            reader, writer = await asyncio.open_unix_connection(self._path)
+        at: Endpoint = await endpoint_for(self._redis, self._route_key)
+        if at.path:
+            reader, writer = await asyncio.open_unix_connection(at.path)
         else:
-            context = ssl.create_default_context() if self._tls else None
-            reader, writer = await asyncio.open_connection(self._host, self._port, ssl=context)
-        if self._password:
-            credentials = [self._username.encode()] if self._username else []
-            writer.write(_bulk(b"AUTH", *credentials, self._password.encode()))
+            context = ssl.create_default_context() if at.tls else None
+            reader, writer = await asyncio.open_connection(at.host, at.port, ssl=context)
+        if at.password:
+            credentials = [at.username.encode()] if at.username else []
+            writer.write(_bulk(b"AUTH", *credentials, at.password.encode()))
             reply = await reader.readline()
             if not reply.startswith(b"+OK"):
                 writer.close()
@@ -114,8 +126,9 @@ class Publisher:
                 if line.startswith(b":"):
                     done.set_result(int(line[1:]))
                 else:
+                    refused = line.decode(errors="replace")
                     done.set_exception(
-                        BackendUnavailable(f"Redis refused PUBLISH: {line.decode(errors='replace')}")
+                        BackendUnavailable(f"Redis refused {self._command.decode()}: {refused}")
                     )
         except (OSError, TimeoutError, ValueError) as exc:
             self._fail(exc, writer)

@@ -111,7 +111,9 @@ class Pushes:
         except Closed:
             return  # already answered or gone: its end event follows
         ticket = await self.service.queue.get_ticket(offer.ticket_id)
-        agent.send(Offer(await offer_info(offer, ticket, self.service.verdicts, time.time())))
+        agent.send(
+            Offer(await offer_info(offer, ticket, self.service.verdicts, time.time(), self.service.latest))
+        )
         log.info("offer %s of ticket %s sent to agent %s", offer.id, ticket.id, offer.agent_id)
 
     async def _agent_status(self, conn: Connection, event: QueueEvent) -> None:

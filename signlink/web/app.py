@@ -9,11 +9,11 @@ from collections.abc import AsyncIterator
 
 import jinja2
 from aiohttp import web
-from redis.asyncio import BlockingConnectionPool, Redis
 
 from signlink.config import Settings
 from signlink.queue.store import QueueStore
 from signlink.queue.sweeper import Sweeper
+from signlink.redisio import connect, is_cluster, keyspace_for, parse_url
 from signlink.web import auth, check_api, keys, qa_api, routes, ws
 from signlink.web.health import Health
 from signlink.web.middleware import error_middleware, security_headers
@@ -34,19 +34,11 @@ def _templates() -> jinja2.Environment:
 
 async def _redis_ctx(app: web.Application) -> AsyncIterator[None]:
     settings = app[keys.SETTINGS]
-    # Short timeouts: with Redis away, requests fail fast and /healthz says degraded.
-    # A blocking pool: a burst of requests (1,000 agents going available at once) waits briefly for a
-    # connection instead of failing with "Too many connections" (the default pool's 100 is a hard cap).
-    pool = BlockingConnectionPool.from_url(
-        settings.redis_url,
-        max_connections=REDIS_MAX_CONNECTIONS,
-        timeout=2.0,
-        socket_connect_timeout=1.0,
-        socket_timeout=2.0,
-        health_check_interval=5,
-        decode_responses=False,
-    )
-    redis = Redis.from_pool(pool)
+    # Short timeouts: with Redis away, requests fail fast and /healthz says degraded. Any URL form
+    # (one Redis, Sentinel, Cluster: signlink/redisio/client.py); a dead connection is retried once.
+    target = parse_url(settings.redis_url)
+    space = keyspace_for(settings, cluster=target.hash_tag)
+    redis = connect(target, max_connections=REDIS_MAX_CONNECTIONS, slot_key=space.root)
     app[keys.REDIS] = redis
     health = app[keys.HEALTH]
 
@@ -66,7 +58,8 @@ async def _redis_ctx(app: web.Application) -> AsyncIterator[None]:
 async def _queue_ctx(app: web.Application) -> AsyncIterator[None]:
     # The queue store on the app's Redis, and this process's sweeper (expires what any process made).
     settings = app[keys.SETTINGS]
-    store = QueueStore(app[keys.REDIS], settings)
+    redis = app[keys.REDIS]
+    store = QueueStore(redis, settings, keys=keyspace_for(settings, cluster=is_cluster(redis)))
     app[keys.QUEUE] = store
     sweeper = Sweeper(store, settings.sweep_interval_s)
     sweeper.start()

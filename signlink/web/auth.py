@@ -102,13 +102,13 @@ def require_role(*roles: Role) -> Callable[[Handler[R]], Handler[R | web.Respons
 def check_origin(request: web.Request) -> None:
     """Refuse a request a browser sent from another site. WebSocket handlers call this on upgrade."""
     settings = request.app[keys.SETTINGS]
+    origin = request.headers.get("Origin")
+    if origin is not None and origin in settings.allowed_origins:
+        return  # first: an allowed origin may be another site (a WHIP client page elsewhere)
     if request.headers.get("Sec-Fetch-Site") == "cross-site":
         raise Forbidden("cross-site requests are not accepted")
-    origin = request.headers.get("Origin")
     if origin is None:
         return  # not a browser, or one too old to say; SameSite cookies still protect sessions
-    if origin in settings.allowed_origins:
-        return
     if origin == "null" or urlsplit(origin).netloc.lower() != request.host.lower():
         raise Forbidden("cross-origin requests are not accepted")
 

@@ -12,6 +12,7 @@ from aiohttp import web
 from redis.asyncio import Redis
 from redis.exceptions import RedisError
 
+from signlink.errors import BackendUnavailable
 from signlink.web import keys
 
 log = logging.getLogger(__name__)
@@ -51,7 +52,10 @@ async def healthz(request: web.Request) -> web.Response:
             body["status"] = "degraded"
             body["database_error"] = f"PostgreSQL unreachable: {db.last_error or 'no answer'}"
         recorder = request.app[keys.RECORDER]
-        behind = recorder.behind
+        try:
+            behind = (await recorder.lag()).behind
+        except BackendUnavailable:
+            behind = recorder.behind  # Redis away: said above
         body["recorder_behind_events"] = behind
         if behind > recorder.lag_alarm or recorder.trimmed:
             body["status"] = "degraded"

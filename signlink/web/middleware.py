@@ -34,7 +34,9 @@ def status_of(exc: SignlinkError) -> int:
         return 409
     if isinstance(exc, Forbidden):
         return 403
-    if isinstance(exc, Overloaded | BackendUnavailable):
+    if isinstance(exc, Overloaded):
+        return exc.status
+    if isinstance(exc, BackendUnavailable):
         return 503
     return 500
 

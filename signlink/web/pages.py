@@ -6,17 +6,22 @@ language switch can re-render texts without a reload (a running camera check kee
 
 from __future__ import annotations
 
+import secrets
+
 from aiohttp import web
 
+from signlink import ice
+from signlink.check.outcome import NO_VERDICT
 from signlink.web import customer_pages, i18n, keys
 from signlink.web.redirects import safe_next
 from signlink.web.render import render
 
 
-def _ice_servers(request: web.Request) -> list[dict[str, list[str]]]:
-    # TURN needs per-user credentials (a later issue); the check only needs to reach this server.
-    stun = list(request.app[keys.SETTINGS].stun_urls)
-    return [{"urls": stun}] if stun else []
+def _ice_servers(request: web.Request) -> list[dict[str, object]]:
+    # STUN and TURN (time-limited credentials, one random user per page): a customer behind a
+    # UDP-blocking network reaches the check through the relay.
+    user = f"check-page:{secrets.token_urlsafe(8)}"
+    return [server.to_wire() for server in ice.ice_servers(request.app[keys.SETTINGS], user)]
 
 
 def _catalogs() -> dict[str, dict[str, str]]:
@@ -35,6 +40,7 @@ async def check(request: web.Request) -> web.Response:
         ice_servers=_ice_servers(request),
         catalogs=_catalogs(),
         criteria=CRITERIA,
+        no_verdict=NO_VERDICT,
     )
 
 

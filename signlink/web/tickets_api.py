@@ -13,6 +13,7 @@ from typing import Any
 
 from aiohttp import web
 
+from signlink.check.outcome import NO_VERDICT
 from signlink.errors import BadRequest, Conflict, NotFound
 from signlink.queue.errors import AlreadyQueued, NotServed
 from signlink.queue.models import JoinRequest, TicketState
@@ -86,7 +87,7 @@ async def create_ticket(request: web.Request) -> web.Response:
     if priority not in CUSTOMER_CLASSES:
         raise BadRequest(f"priority_class must be one of {', '.join(CUSTOMER_CLASSES)}", code="bad_field")
     verdict_id = _field(body, "verdict_id")
-    if verdict_id == "none":  # what the check page passes on when the check was skipped
+    if verdict_id == NO_VERDICT:  # what the check page passes on when the check was skipped
         verdict_id = None
     if verdict_id is not None:
         try:

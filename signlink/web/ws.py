@@ -57,6 +57,7 @@ async def calls_ctx(app: web.Application) -> AsyncIterator[None]:
         verdicts=app[keys.VERDICTS],
         records=records,
         accounts=app[keys.ACCOUNTS],
+        latest=app.get(keys.LATEST_CHECKS),
     )
     pushes = Pushes(service)
     await service.hub.start()

@@ -48,7 +48,7 @@ async def test_session_lives_in_redis_hashed_with_expiry(store: AccountStore, re
     await store.create(ANA, "h")
     session = await store.create_session("ana", lifetime_s=600)
     assert await store.session(session.id) == session
-    key = f"signlink:session:{hashlib.sha256(session.id.encode()).hexdigest()}"
+    key = f"signlink:staff-session:{hashlib.sha256(session.id.encode()).hexdigest()}"
     assert 0 < await redis.ttl(key) <= 600
     assert not [k for k in await redis.keys("*") if session.id.encode() in k]
     assert session.csrf_token != session.id and len(session.id) >= 40

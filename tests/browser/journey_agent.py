@@ -20,7 +20,7 @@ from aiortc.sdp import candidate_from_sdp
 from redis.asyncio import Redis
 
 from signlink.config import Settings
-from tests.signaling.whip_client import ClipTrack, EncodedClip
+from tests.check.whip_client import ClipTrack, EncodedClip
 from tests.support.staff import PASSWORD, add_account
 
 WAIT_S = 15.0

@@ -112,13 +112,21 @@ async def test_customer_and_agent_on_two_processes_failed_check_warning_then_ful
     """The agent on an in-process server, the customer on a `signlink serve` child process."""
     await add_ana(rig)
     agent_base = await rig.serve(rig.settings)
-    customer_server = rig.process(rig.settings.replace(check_timeout_s=5.0))
+    # The child gathers on loopback as the in-process servers do (else its answer has no candidate).
+    customer_server = rig.process(
+        rig.settings.replace(check_timeout_s=5.0, check_ice_addresses=("127.0.0.1",))
+    )
     agent = await rig.agent(agent_base)
     await agent.available()
     customer = await rig.customer(customer_server.url, NO_HANDS_CLIP)
 
     # No hands in view: the check fails, the customer goes on anyway, the agent is warned why.
     await customer.start_with_check("CSL", "phone", passes=False)
+    # It failed on what it saw, not for want of video: the child analysed frames.
+    verdict_id = customer.page.url.split("verdict=", 1)[1].split("&", 1)[0]
+    response = await customer.page.request.get(f"{customer_server.url}/api/verdicts/{verdict_id}")
+    record = await response.json()
+    assert record["outcome"] == "timed_out" and record["metrics"]["analysed_frames"] > 0, record
     await customer.camera_on()
     await agent.wait_offer()
     page = agent.page

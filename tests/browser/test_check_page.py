@@ -2,11 +2,12 @@
 
 from __future__ import annotations
 
+import json
 import re
 from pathlib import Path
 
 import pytest
-from playwright.async_api import Browser, Locator, Page, ViewportSize, expect
+from playwright.async_api import Browser, Locator, Page, Response, ViewportSize, expect
 
 from signlink.config import Settings
 from signlink.web import i18n
@@ -268,3 +269,113 @@ async def test_a_full_server_says_so_and_the_page_retries_by_itself(
     # The first check ends by its time-out; the second page then gets the slot without a click.
     await wait_for_state(second, "checking")
     assert [e for e in watch.errors if "503" not in e] == [], watch.errors
+
+
+async def expect_connection_failure(page: Page, locale: str = "en") -> None:
+    """The connection problem: its own words and a retry, never the camera's, no row left on Checking."""
+    await wait_for_state(page, "problem")
+    await expect(page.locator("#problem-title")).to_have_text(
+        i18n.translate(locale, "state.connection_title")
+    )
+    await expect(page.locator("#problem-text")).to_have_text(
+        i18n.translate(locale, "state.connection_failed")
+    )
+    await expect(page.locator("#retry-problem")).to_be_visible()
+    await expect(page.locator("#status")).not_to_have_text(i18n.translate(locale, "state.failed"))
+    pending = page.locator('.criterion[data-status="pending"]')
+    await expect(pending).to_have_count(0)
+
+
+async def test_a_check_that_receives_no_frames_reads_as_a_connection_failure_with_a_retry(
+    launch: Launch, serve: Serve, settings: Settings, hands_camera: Path, shots: Shots
+) -> None:
+    """The server answers, but no video arrives in time (outcome no_media): the network, not the camera."""
+    base = await serve(settings.replace(check_no_media_s=0.05))
+    browser = await launch(hands_camera)
+    page, watch = await open_check(browser, f"{base}/check")
+    await page.click("#start")
+    await expect_connection_failure(page)
+    await shots.take(page, "check-no-frames")
+    await page.click('a[data-lang="zh-CN"]')
+    await expect_connection_failure(page, "zh-CN")
+    await page.click('a[data-lang="en"]')
+    await page.click("#retry-problem")  # the retry starts a new check (which fails the same way here)
+    await wait_for_state(page, re.compile("connecting|checking"))
+    await expect_connection_failure(page)
+    assert not [e for e in watch.errors if "no video reached" not in e], watch.errors
+
+
+async def test_an_answer_without_candidates_is_a_connection_failure_not_a_busy_loop(
+    launch: Launch, serve: Serve, settings: Settings, hands_camera: Path
+) -> None:
+    base = await serve(settings.replace(check_ice_addresses=("192.0.2.1",)))  # no such address here
+    browser = await launch(hands_camera)
+    page, _ = await open_check(browser, f"{base}/check")
+    await page.click("#start")
+    await expect_connection_failure(page)
+    await expect(page.locator('[data-panel="busy"]')).to_be_hidden()
+
+
+async def test_rows_follow_what_the_server_sends_and_unmeasured_is_neutral_never_good(
+    launch: Launch, serve: Serve, settings: Settings, hands_camera: Path
+) -> None:
+    """The verdict is the server's (a real check runs); its events are replaced by one verdict naming a
+    criterion the page was not rendered with and statuses "not_measured" and "pending"."""
+    base = await serve(settings)
+    browser = await launch(hands_camera)
+    page, _ = await open_check(browser, f"{base}/check")
+    message = {"en": "Raise your hands into the picture", "zh-CN": "请把双手举到画面中"}
+    verdict = {
+        "passed": False,
+        "complete": True,
+        "outcome": "failed",
+        "reason": "test",
+        "verdict_id": "A" * 22,
+        "criteria": [
+            {"criterion": "hands", "status": "fail", "message": message},
+            {"criterion": "signing_space", "status": "not_measured", "message": {"en": "", "zh-CN": ""}},
+            {"criterion": "face", "status": "pending", "message": {"en": "", "zh-CN": ""}},
+            {"criterion": "light", "status": "pass", "message": {"en": "", "zh-CN": ""}},
+        ],
+    }
+    body = f"retry: 2000\n\nevent: verdict\ndata: {json.dumps(verdict)}\n\n"
+    await page.route(
+        re.compile(r".*/api/checks/[^/]+/events$"),
+        lambda route: route.fulfill(status=200, headers={"Content-Type": "text/event-stream"}, body=body),
+    )
+    await page.click("#start")
+    await wait_for_state(page, "failed")
+    new_row = row(page, "signing_space")
+    await expect(new_row).to_have_attribute("data-status", "not_measured")
+    await expect(new_row.locator(".status-word")).to_have_text(i18n.translate("en", "status.not_measured"))
+    await expect(new_row.locator(".crit-label")).to_have_text("signing space")
+    await expect(row(page, "face")).to_have_attribute("data-status", "not_measured")  # never "Checking"
+    await expect(row(page, "light").locator(".status-word")).to_have_text(i18n.translate("en", "status.pass"))
+    good = i18n.translate("en", "status.pass")
+    for name in ("signing_space", "face"):
+        await expect(row(page, name).locator(".status-word")).not_to_have_text(good)
+    await expect(page.locator('.criterion[data-status="pending"]')).to_have_count(0)
+    await expect(row(page, "hands").locator(".crit-message")).to_have_text(message["en"])
+
+
+async def test_the_page_tells_the_server_what_its_sender_knows(
+    launch: Launch, serve: Serve, settings: Settings, no_hands_camera: Path
+) -> None:
+    base = await serve(settings.replace(check_timeout_s=4.0))
+    browser = await launch(no_hands_camera)
+    page, watch = await open_check(browser, f"{base}/check")
+    reports: list[tuple[int, dict[str, object]]] = []
+
+    async def on_response(response: Response) -> None:
+        if response.url.endswith("/sender") and response.request.method == "POST":
+            reports.append((response.status, json.loads(response.request.post_data or "{}")))
+
+    page.on("response", on_response)
+    await page.click("#start")
+    await wait_for_state(page, "failed")
+    assert reports, "no sender report was posted during a 4 s check"
+    assert all(status == 204 for status, _ in reports), reports
+    last = reports[-1][1]
+    assert last["track_muted"] is False
+    assert isinstance(last["frames_encoded"], int) and last["frames_encoded"] > 0
+    assert watch.errors == [], watch.errors

@@ -28,7 +28,7 @@ from signlink.records.sessions import SessionRecords
 from signlink.web import i18n
 from signlink.web.app import create_app
 from tests.browser.journey_agent import ScriptedAgent
-from tests.signaling.whip_client import ClipSpec, EncodedClip, encode_clip
+from tests.check.whip_client import ClipSpec, EncodedClip, encode_clip
 from tests.support.browser import FakeCameras, Launch, PageWatch, Serve, Shots, run_axe
 
 pytestmark = pytest.mark.browser
@@ -97,7 +97,8 @@ def hands_camera(fake_cameras: FakeCameras, media: Path) -> Path:
 
 @pytest.fixture(scope="session")
 def agent_clip(media: Path, pytestconfig: pytest.Config) -> EncodedClip:
-    cache = pytestconfig.cache.mkdir("signlink-vp8-clips") if pytestconfig.cache else None
+    store = getattr(pytestconfig, "cache", None)  # -p no:cacheprovider: no attribute at all
+    cache = store.mkdir("signlink-vp8-clips") if store is not None else None
     return encode_clip(ClipSpec(media / HANDS_CLIP), cache_dir=cache)
 
 

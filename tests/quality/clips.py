@@ -16,8 +16,8 @@ import cv2
 import numpy as np
 from numpy.typing import NDArray
 
+from signlink.check.videofile import CheckResult, Frame, frames, run
 from signlink.quality.analyser import Analyser
-from signlink.quality.videofile import CheckResult, Frame, frames, run
 
 Image = NDArray[np.uint8]
 Clip = list[tuple[float, Image]]

@@ -11,10 +11,10 @@ from pathlib import Path
 
 import pytest
 
+from signlink.check.videofile import check_file
 from signlink.quality.analyser import Analyser
 from signlink.quality.messages import MESSAGES, Reason
 from signlink.quality.verdict import Criterion
-from signlink.quality.videofile import check_file
 from tests.quality.clips import Clip, blur, check, check_path, crop, darken, drop_to, each, frozen, resize
 
 DERIVED: dict[str, tuple[str, Callable[[Clip], Clip], Criterion, Reason]] = {

@@ -1,19 +1,23 @@
-"""Queue fixtures: a store on the private Redis (flushed per test) with a manual clock."""
+"""Queue fixtures: a store (flushed per test) with a manual clock, on each Redis topology in turn.
+
+Every queue test that uses `redis` (or `store`, `join`, `redis_server`) runs against one Redis, a
+3-node Redis Cluster and a Sentinel-managed primary (tests/conftest.py `topology`)."""
 
 from __future__ import annotations
 
 import itertools
-from collections.abc import Awaitable, Callable
+from collections.abc import AsyncIterator, Awaitable, Callable
 from typing import Any
 
 import pytest
-from redis.asyncio import Redis
 
 from signlink.config import Settings
 from signlink.queue import audit
 from signlink.queue.clock import ManualClock
 from signlink.queue.models import JoinRequest, Placed
 from signlink.queue.store import QueueStore
+from signlink.redisio import RedisClient
+from tests.conftest import Topology
 
 T0 = 1_800_000_000.0
 _tokens = itertools.count(1)
@@ -21,6 +25,20 @@ _tokens = itertools.count(1)
 
 def token() -> str:
     return f"customer-token-{next(_tokens):08d}"
+
+
+@pytest.fixture
+def redis_server(topology: Topology) -> Topology:
+    """Tests read `.url` (a SIGNLINK_REDIS_URL of any form) and connect with signlink.redisio.connect."""
+    return topology
+
+
+@pytest.fixture
+async def redis(topology: Topology) -> AsyncIterator[RedisClient]:
+    client = topology.connect()
+    await client.flushdb()
+    yield client
+    await client.aclose()
 
 
 @pytest.fixture
@@ -39,7 +57,7 @@ def qsettings() -> Settings:
 
 
 @pytest.fixture
-def store(redis: Redis, qsettings: Settings, clock: ManualClock) -> QueueStore:
+def store(redis: RedisClient, qsettings: Settings, clock: ManualClock) -> QueueStore:
     return QueueStore(redis, qsettings, clock=clock)
 
 

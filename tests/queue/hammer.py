@@ -11,13 +11,12 @@ import random
 import time
 from dataclasses import dataclass, field
 
-from redis.asyncio import Redis
-
 from signlink.config import Settings
 from signlink.errors import BadRequest, Conflict, Forbidden, NotFound
 from signlink.queue.models import EndedBy, JoinRequest
 from signlink.queue.store import QueueStore
 from signlink.queue.sweeper import Sweeper
+from signlink.redisio import connect
 
 AGENTS = [f"agent-{i:02d}" for i in range(10)]
 SILENT = set(AGENTS[7:])  # never answer an offer: their offers time out and they go away
@@ -110,7 +109,7 @@ async def _client(store: QueueStore, rng: random.Random, until: float, report: R
 
 async def run(url: str, seed: int, seconds: float, clients: int) -> Report:
     settings = hammer_settings(url)
-    redis = Redis.from_url(url, max_connections=clients + 2)
+    redis = connect(url, max_connections=clients + 2)
     store = QueueStore(redis, settings)
     sweeper = Sweeper(store, settings.sweep_interval_s)
     sweeper.start()

@@ -10,6 +10,7 @@ from signlink.queue.clock import ManualClock
 from signlink.queue.errors import Closed, OfferExpired
 from signlink.queue.models import AgentStatus, EndedBy, TicketState
 from signlink.queue.store import QueueStore
+from signlink.redisio import connect
 from tests.queue.conftest import Join, assert_consistent
 
 
@@ -147,7 +148,7 @@ async def test_offer_is_expired_by_another_process(
     placed = await join()
     assert placed.offer
     url = redis_server.url  # type: ignore[attr-defined]
-    other_redis = Redis.from_url(url)
+    other_redis = connect(url)
     try:
         other = QueueStore(other_redis, qsettings, clock=ManualClock(clock.t + 21))
         result = await other.sweep()

@@ -19,7 +19,6 @@ from hypothesis.stateful import (
     rule,
     run_state_machine_as_test,
 )
-from redis.asyncio import Redis
 
 from signlink.config import Settings
 from signlink.errors import Conflict, Forbidden, NotFound
@@ -28,6 +27,7 @@ from signlink.queue.clock import ManualClock
 from signlink.queue.errors import NotServed
 from signlink.queue.models import EndedBy, JoinRequest
 from signlink.queue.store import QueueStore
+from signlink.redisio import connect
 from tests.queue.conftest import T0
 from tests.support.redis_proc import RedisProcess
 
@@ -71,7 +71,7 @@ class QueueMachine(RuleBasedStateMachine):
     def __init__(self) -> None:
         super().__init__()
         self.loop = asyncio.new_event_loop()
-        self.redis = Redis.from_url(self.url)
+        self.redis = connect(self.url)
         self.clock = ManualClock(T0)
         config = Settings(sign_languages=LANGS, topics=TOPICS, redis_prefix="hyp", offer_retry_s=5.0)
         self.store = QueueStore(self.redis, config, clock=self.clock)

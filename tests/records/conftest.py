@@ -21,6 +21,8 @@ from signlink.queue.models import JoinRequest, Placed
 from signlink.queue.store import QueueStore
 from signlink.records.recorder import Recorder
 from signlink.records.reports import Reports
+from signlink.records.rollup import Rollup
+from signlink.records.row import row_of
 from signlink.records.sessions import SessionRecords
 from signlink.records.store import Batch, RecordStore
 from signlink.records.verdicts import VerdictStore
@@ -75,7 +77,11 @@ class World:
 
     async def forget(self, ticket_id: str) -> None:
         """Remove a ticket's rows and timeline (to record its events again from nothing)."""
+        record = await self.store.get(ticket_id)
         async with self.store.db.transaction() as conn:
+            rollup = Rollup()  # its share leaves the hourly roll-ups with it
+            rollup.add(row_of(record) if record is not None else None, -1)
+            await rollup.flush(conn)
             for table, column in (
                 ("tickets", "id"),
                 ("ticket_agents", "ticket_id"),

@@ -1,58 +1,49 @@
-"""The record store and the reports on the real Redis: buckets equal the rows, periods, pages, TTLs."""
+"""The record store and the reports on the real PostgreSQL: the SQL figures equal the sum of the rows'
+contributions, periods, pages, filters, retention by dropped partitions, a kill -9 of the server."""
 
 from __future__ import annotations
 
 import asyncio
-from collections.abc import Callable
-from pathlib import Path
+import copy
+import time
 
 import pytest
-from redis.asyncio import Redis
 
+from signlink.db.database import Database
+from signlink.queue.events import EventType, QueueEvent
 from signlink.records import aggregates
 from signlink.records.aggregates import Counters
-from signlink.records.quality import QualitySample, Side
 from signlink.records.query import CheckFilter, Filters, OutcomeFilter, steps
 from signlink.records.reports import Reports
-from signlink.records.row import Row, row_of
-from signlink.records.sessions import SessionRecords
-from signlink.records.store import RecordStore
+from signlink.records.row import row_of
+from signlink.records.store import Batch, RecordStore
 from signlink.records.ticket import TicketRecord
 from tests.records.dataset import DAY, H10, tickets
-from tests.support.redis_proc import RedisProcess
+from tests.support.pg_proc import PostgresProcess
 
-RETENTION_S = 90 * 86400
 WHOLE_DAY = Filters.period(DAY, DAY + 86400)
 
 
 @pytest.fixture
-def store(redis: Redis) -> RecordStore:
-    return RecordStore(redis, "rt", RETENTION_S)
+def store(db: Database) -> RecordStore:
+    return RecordStore(db, 90)
 
 
 def reports_of(store: RecordStore) -> Reports:
-    return Reports(
-        store,
-        SessionRecords(store.redis, "rt", RETENTION_S),
-        languages=("ASL", "BSL", "CSL"),
-        topics=("phone", "pc"),
-        thresholds=(120, 30),
-    )
+    return Reports(store, languages=("ASL", "BSL", "CSL"), topics=("phone", "pc"), thresholds=(120, 30))
 
 
-async def all_rows(store: RecordStore) -> list[Row]:
-    return [row for rows in await store.hour_rows(range(DAY // 3600, DAY // 3600 + 24)) for row in rows]
+def contributions(records: list[TicketRecord], f: Filters) -> Counters:
+    """The figures' definition, in Python: the sum of each matching row's contribution."""
+    out: Counters = {}
+    for record in records:
+        row = row_of(record)
+        if row is not None and f.matches(row):
+            aggregates.combine(out, aggregates.contribution(row).fields)
+    return out
 
 
-async def assert_buckets_equal_rows(store: RecordStore) -> None:
-    expected: Counters = {}
-    for row in await all_rows(store):
-        aggregates.combine(expected, aggregates.contribution(row).fields)
-    got = await store.totals(WHOLE_DAY.start_hour, WHOLE_DAY.end_hour, None)
-    assert {k: round(v, 6) for k, v in got.items() if v} == {k: round(v, 6) for k, v in expected.items() if v}
-
-
-async def test_the_buckets_give_the_hand_computed_headline(store: RecordStore) -> None:
+async def test_sql_gives_the_hand_computed_headline(store: RecordStore) -> None:
     await store.write_new(tickets())
     s = await reports_of(store).summary(WHOLE_DAY)
     assert s["period"]["from"] == "2027-01-15T00:00:00Z" and s["period"]["to"] == "2027-01-16T00:00:00Z"
@@ -81,7 +72,7 @@ async def test_a_period_of_whole_hours_and_a_language(store: RecordStore) -> Non
     assert (s["tickets"], s["answered"], s["answer_time"]["avg_s"]) == (2, 2, 70.0)  # t3 40, t4 100
 
 
-async def test_filters_the_buckets_lack_scan_the_rows_to_the_same_figures(store: RecordStore) -> None:
+async def test_every_filter_gives_the_hand_computed_figures_and_the_rows_sum(store: RecordStore) -> None:
     await store.write_new(tickets())
     reports = reports_of(store)
     # Checks passed: t1 (8 s), t2 (25 s), t5 (130 s) answered, w1 waiting.
@@ -96,10 +87,26 @@ async def test_filters_the_buckets_lack_scan_the_rows_to_the_same_figures(store:
     assert s["tickets"] == 1 and s["quality"]["flagged"] == 1
     s = await reports.summary(Filters.period(DAY, DAY + 86400, outcome=OutcomeFilter.TRANSFERRED))
     assert (s["tickets"], s["transferred"]) == (1, 1)
-    # A scan with a filter every row passes equals the buckets.
-    everything = await reports.summary(Filters.period(DAY, DAY + 86400, flagged=None))
-    scanned = (await reports._scan(Filters.period(DAY, DAY + 86400), 24)).totals
-    assert aggregates.summary(scanned, (120, 30)) == {k: v for k, v in everything.items() if k != "period"}
+    # SQL and the Python definition agree on every counter, for every filter.
+    for kw in (
+        {},
+        {"language": "ASL"},
+        {"topic": "pc"},
+        {"agent": "cy"},
+        {"outcome": OutcomeFilter.ANSWERED},
+        {"outcome": OutcomeFilter.TRANSFERRED},
+        {"flagged": True},
+        {"flagged": False},
+        {"check": CheckFilter.CONTINUED},
+        {"check": CheckFilter.NONE},
+        {"language": "BSL", "agent": "ana", "check": CheckFilter.CONTINUED},
+    ):
+        f = Filters.period(DAY, DAY + 86400, **kw)
+        got = await reports.counters(f)  # from the hourly roll-ups where the filters allow
+        want = contributions(tickets(), f)
+        assert {k: round(v, 6) for k, v in got.items()} == {k: round(v, 6) for k, v in want.items() if v}, kw
+        scanned = await reports.scanned_counters(f)  # from the tickets themselves
+        assert {k: round(v, 6) for k, v in scanned.items()} == {k: round(v, 6) for k, v in got.items()}, kw
 
 
 async def test_series_breakdowns_and_agents(store: RecordStore) -> None:
@@ -140,148 +147,108 @@ async def test_pages_run_newest_first_with_a_cursor_and_filters(store: RecordSto
     cursor = None
     while True:
         rows, cursor = await reports.page(WHOLE_DAY, 3, cursor)
-        seen += [r.id for r in rows]
+        seen += [r["ticket_id"] for r in rows]
         if cursor is None:
             break
     assert seen == ["w1", "u1", "a2", "a1", "t6", "t5", "t4", "t3", "t2", "t1"]
     rows, cursor = await reports.page(
         Filters.period(DAY, DAY + 86400, outcome=OutcomeFilter.ABANDONED), 50, None
     )
-    assert [r.id for r in rows] == ["a2", "a1"] and cursor is None
+    assert [r["ticket_id"] for r in rows] == ["a2", "a1"] and cursor is None
     rows, _ = await reports.page(Filters.period(DAY, DAY + 86400, agent="cy"), 50, None)
-    assert [r.id for r in rows] == ["t6", "t3"]
-    assert [r.id async for r in reports.rows(Filters.period(DAY, DAY + 86400, language="BSL"))] == [
+    assert [r["ticket_id"] for r in rows] == ["t6", "t3"]
+    assert [r["ticket_id"] async for r in reports.rows(Filters.period(DAY, DAY + 86400, language="BSL"))] == [
         "t5",
         "t6",
         "a2",
     ]
 
 
-async def test_updates_keep_the_buckets_equal_to_the_rows_and_a_repeat_changes_nothing(
-    store: RecordStore, redis: Redis
-) -> None:
-    records = {r.id: r for r in tickets()}
-    for record in records.values():
-        await store.update(record.id, _copier(record))
-    await assert_buckets_equal_rows(store)
-    before = await redis.hgetall(store.bucket_key("d", DAY // 86400))
-    for record in records.values():  # the same again: nothing changes
-        await store.update(record.id, _copier(record))
-    assert await redis.hgetall(store.bucket_key("d", DAY // 86400)) == before
-
-    def rate(r: TicketRecord) -> None:
-        r.sessions["s-t3-0"].rating = 1
-        r.sessions["s-t3-0"].rated_at = H10 + 900
-
-    await store.update("t3", rate)
-    await assert_buckets_equal_rows(store)
-    s = await reports_of(store).summary(WHOLE_DAY)
+async def test_rewriting_a_record_replaces_its_share_and_a_repeat_changes_nothing(store: RecordStore) -> None:
+    records = tickets()
+    await store.write_new(records)
+    reports = reports_of(store)
+    before = await reports.counters(WHOLE_DAY), await reports.agents(WHOLE_DAY)
+    await store.write_new(tickets())  # the same again
+    assert (await reports.counters(WHOLE_DAY), await reports.agents(WHOLE_DAY)) == before
+    t3 = copy.deepcopy(next(r for r in records if r.id == "t3"))
+    t3.sessions["s-t3-0"].rating = 1
+    t3.sessions["s-t3-0"].rated_at = H10 + 900
+    await store.write_new([t3])
+    s = await reports.summary(WHOLE_DAY)
     assert s["rating"] == {"count": 5, "avg": 3.0}  # 5, 4, 2, 3 and now 1
+    assert (await reports.agents(WHOLE_DAY))["cy"]["rating_n"] == 1
+    records = [t3 if r.id == "t3" else r for r in records]
+    want = {k: round(v, 6) for k, v in contributions(records, WHOLE_DAY).items() if v}
+    for got in (await reports.counters(WHOLE_DAY), await reports.scanned_counters(WHOLE_DAY)):
+        assert {k: round(v, 6) for k, v in got.items()} == want
+    # The roll-ups' per-agent figures equal the tickets' (a language filter reads the tickets).
+    everyone = await reports.agents(WHOLE_DAY)
+    by_language = [
+        await reports.agents(Filters.period(DAY, DAY + 86400, language=x)) for x in ("ASL", "BSL", "CSL")
+    ]
+    summed: dict[str, dict[str, float]] = {}
+    for part in by_language:
+        for agent, counters in part.items():
+            aggregates.combine(summed.setdefault(agent, {}), counters)
+    assert summed == everyone
 
 
-async def test_concurrent_updates_of_one_record_all_land(store: RecordStore) -> None:
+async def test_concurrent_batches_about_one_ticket_all_land(store: RecordStore, db: Database) -> None:
     await store.write_new(tickets())
 
-    def add_session(i: int) -> object:
-        def change(r: TicketRecord) -> None:
-            part = r.sessions.setdefault(f"extra{i}", type(r.sessions["s-t1-0"])())
-            part.agent, part.accepted_at, part.ended_at = "dan", H10 + 100, H10 + 160
+    def offer(i: int) -> QueueEvent:
+        return QueueEvent(
+            id=f"{int(H10 * 1000)}-{i}",
+            type=EventType.OFFER_CREATED,
+            at=H10 + 70,
+            ticket_id="t1",
+            agent_id="dan",
+            offer_id=f"o-extra{i}",
+        )
 
-        return change
-
-    await asyncio.gather(*(store.update("t1", add_session(i)) for i in range(12)))  # type: ignore[arg-type]
+    stores = [RecordStore(db, 90) for _ in range(4)]
+    await asyncio.gather(*(stores[i % 4].write_batch(Batch(queue=[offer(i)])) for i in range(12)))
     record = await store.get("t1")
-    assert record is not None and len(record.sessions) == 13
-    await assert_buckets_equal_rows(store)
-    agents = await store.by_agent(WHOLE_DAY.start_hour, WHOLE_DAY.end_hour)
-    assert agents["dan"]["handled"] == 12 and agents["dan"]["handle_sum"] == 720
+    assert record is not None and len(record.offers) == 13
+    agents = await reports_of(store).agents(WHOLE_DAY)
+    assert agents["dan"]["offers"] == 12
 
 
-async def test_every_record_key_expires_after_the_retention(store: RecordStore, redis: Redis) -> None:
-    await store.write_new(tickets())
-    await store.add_sample("s-t1-0", QualitySample(at=H10, side=Side.CUSTOMER, fps=25))
-    assert 0 < await redis.ttl(store.record_key("t1")) <= RETENTION_S
-    assert 0 < await redis.ttl(store.samples_key("s-t1-0")) <= RETENTION_S
-    hour = H10 // 3600
-    for key in (store.rows_key(hour), store.bucket_key("h", hour), store.bucket_key("ba", hour)):
-        if await redis.exists(key):
-            expire_at = await redis.expiretime(key)
-            assert expire_at == (hour + 1) * 3600 + RETENTION_S
-    assert await redis.expiretime(store.bucket_key("d", DAY // 86400)) == DAY + 86400 + RETENTION_S
+async def test_retention_drops_whole_months_and_keeps_the_rest(store: RecordStore, db: Database) -> None:
+    now = time.time()
+    old = copy.deepcopy(tickets()[0])
+    old.id, old.joined_at = "old", now - 200 * 86400
+    recent = copy.deepcopy(tickets()[0])
+    recent.id, recent.joined_at = "recent", now - 86400
+    await store.write_new([old, recent, *tickets()])
+    dropped = await store.drop_expired(now)
+    assert dropped and all(name.split("_")[-2:] != ["2027", "01"] for name in dropped)
+    assert await store.get("old") is None
+    assert await store.get("recent") is not None
+    assert (await reports_of(store).summary(WHOLE_DAY))["tickets"] == 10
+    assert await store.drop_expired(now) == []  # nothing left to drop
 
 
-async def test_samples_are_capped_per_call(store: RecordStore) -> None:
-    from signlink.records.quality import MAX_SAMPLES_PER_SESSION
-
-    sample = QualitySample(at=H10, side=Side.AGENT, fps=30, rtt_ms=50)
-    async with store.redis.pipeline(transaction=False) as pipe:
-        for _ in range(MAX_SAMPLES_PER_SESSION - 1):
-            pipe.append(store.samples_key("s1"), b"")
-        await pipe.execute()
-    for _ in range(MAX_SAMPLES_PER_SESSION):
-        assert await store.add_sample("s1", sample)
-    assert not await store.add_sample("s1", sample)
-    assert len((await store.samples(["s1"]))["s1"]) == MAX_SAMPLES_PER_SESSION
-
-
-async def test_records_survive_a_redis_kill_and_restart(tmp_path: Path) -> None:
-    server = RedisProcess(tmp_path / "aof", appendonly=True).start()
+async def test_records_survive_a_postgres_kill_and_restart(pg_server: PostgresProcess) -> None:
+    db = Database(await pg_server.fresh_database())
+    store = RecordStore(db, 90)
     try:
-        client = Redis.from_url(server.url)
-        store = RecordStore(client, "rt", RETENTION_S)
         await store.write_new(tickets())
-        await store.update("t1", lambda r: setattr(r.sessions["s-t1-0"], "rating", 1))
-        await client.aclose()
-        server.kill()  # kill -9: no shutdown, no final save
-        server.start()
-        client = Redis.from_url(server.url)
-        store = RecordStore(client, "rt", RETENTION_S)
+        t1 = copy.deepcopy(next(r for r in tickets() if r.id == "t1"))
+        t1.sessions["s-t1-0"].rating = 1
+        await store.write_new([t1])
+        pg_server.kill()  # kill -9 of the postmaster (fsync is off in tests, but the OS keeps the files)
+        pg_server.restart()
+        await db.close()
+        db = Database(db.url)
+        store = RecordStore(db, 90)
         record = await store.get("t1")
         assert record is not None and record.sessions["s-t1-0"].rating == 1
         s = await reports_of(store).summary(WHOLE_DAY)
         assert (s["tickets"], s["answered"], s["rating"]) == (10, 6, {"count": 4, "avg": 2.5})  # 1, 4, 2, 3
-        await client.aclose()
     finally:
-        server.stop()
-
-
-def _copier(source: TicketRecord) -> Callable[[TicketRecord], None]:
-    def copy_into(target: TicketRecord) -> None:
-        for name in source.__dataclass_fields__:
-            setattr(target, name, getattr(source, name))
-
-    return copy_into
-
-
-def test_the_byte_prefilter_never_drops_a_matching_row() -> None:
-    filters = [
-        Filters.period(DAY, DAY + 86400, **kw)
-        for kw in (
-            {"language": "ASL"},
-            {"topic": "pc"},
-            {"agent": "cy"},
-            {"agent": "bob"},
-            {"outcome": OutcomeFilter.ANSWERED},
-            {"outcome": OutcomeFilter.TRANSFERRED},
-            {"flagged": True},
-            {"flagged": False},
-            {"check": CheckFilter.CONTINUED},
-            {"check": CheckFilter.NONE},
-            {"language": "BSL", "agent": "ana", "check": CheckFilter.CONTINUED},
-        )
-    ]
-    kept = dropped = 0
-    for record in tickets():
-        row = row_of(record)
-        assert row is not None
-        raw = row.dumps().encode()
-        for f in filters:
-            if f.matches(row):
-                assert f.may_match(raw), (row.id, f)
-                kept += 1
-            elif not f.may_match(raw):
-                dropped += 1
-    assert kept and dropped  # it does skip rows
+        await db.close()
 
 
 async def test_daily_points_fall_on_utc_midnights_even_for_a_period_that_does_not(store: RecordStore) -> None:

@@ -5,9 +5,10 @@ from __future__ import annotations
 import pytest
 from redis.asyncio import Redis
 
+from signlink.check.outcome import Outcome
 from signlink.errors import BackendUnavailable, Conflict, NotFound
 from signlink.quality.verdict import Criterion, CriterionResult, Status, Verdict
-from signlink.records.verdicts import Outcome, VerdictStore
+from signlink.records.verdicts import VerdictStore
 
 NOW = 1_795_000_000.25  # 2026-11-18T11:06:40.250Z
 

@@ -10,6 +10,7 @@ import pytest
 from redis.asyncio import Redis
 
 from signlink.signaling.bus import Bus, BusMessage, CallStarted, Relay, Replace, decode, encode
+from tests.conftest import Topology
 from tests.support.redis_proc import RedisProcess
 
 
@@ -30,15 +31,18 @@ class Inbox:
 
 
 @pytest.fixture
-async def two_buses(redis: Redis) -> AsyncIterator[tuple[Bus, Inbox, Bus, Inbox]]:
-    """Two processes' ends of the bus on one Redis."""
+async def two_buses(topology: Topology) -> AsyncIterator[tuple[Bus, Inbox, Bus, Inbox]]:
+    """Two processes' ends of the bus on each Redis topology (Cluster: sharded pub/sub)."""
+    redis_a, redis_b = topology.connect(), topology.connect()
     inbox_a, inbox_b = Inbox(), Inbox()
-    a, b = Bus(redis, "bt", inbox_a), Bus(redis, "bt", inbox_b)
+    a, b = Bus(redis_a, "bt", inbox_a), Bus(redis_b, "bt", inbox_b)
     await a.start()
     await b.start()
     yield a, inbox_a, b, inbox_b
     await a.close()
     await b.close()
+    await redis_a.aclose()
+    await redis_b.aclose()
 
 
 def test_every_message_kind_survives_the_wire() -> None:

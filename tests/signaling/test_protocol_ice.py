@@ -13,8 +13,7 @@ import pytest
 from aioice import stun, turn
 
 from signlink.config import Settings
-from signlink.signaling.ice import ice_servers, turn_credentials
-from signlink.signaling.outgoing import IceServer
+from signlink.ice import IceServer, ice_servers, turn_credentials
 from tests.support.redis_proc import free_port
 
 SECRET = "north-wind-4c1b9"

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import asyncio
+import contextlib
 import itertools
 import os
 import shutil
@@ -13,7 +14,7 @@ from pathlib import Path
 
 import asyncpg
 
-from signlink.db import migrations, partitions
+from signlink.db import partitions, schema
 from signlink.db.postgres_server import PostgresServer
 from tests.support.redis_proc import free_port
 
@@ -38,6 +39,12 @@ class PostgresProcess:
         asyncio.run(self._template())
         return self
 
+    async def start_async(self) -> PostgresProcess:
+        """start() from inside an event loop."""
+        await asyncio.to_thread(self.server.start)
+        await self._template()
+        return self
+
     async def _template(self) -> None:
         conn = await asyncpg.connect(self.url())
         try:
@@ -47,7 +54,7 @@ class PostgresProcess:
             await conn.close()
         conn = await asyncpg.connect(self.url(TEMPLATE))
         try:
-            await migrations.migrate(conn)
+            await schema.migrate(conn)
         finally:
             await conn.close()
 
@@ -63,16 +70,23 @@ class PostgresProcess:
         return self.url(name)
 
     def kill(self) -> None:
-        """kill -9 of the postmaster (no shutdown checkpoint)."""
+        """kill -9 of the postmaster and every backend (no shutdown checkpoint)."""
         pid = self.server.pid()
-        if pid:
-            os.kill(pid, signal.SIGKILL)
-            for _ in range(200):
-                try:
-                    os.kill(pid, 0)
-                except ProcessLookupError:
+        if not pid:
+            return
+        victims = [pid, *_children(pid)]
+        for victim in victims:
+            with contextlib.suppress(ProcessLookupError):
+                os.kill(victim, signal.SIGKILL)
+        for victim in victims:
+            for _ in range(250):
+                if not Path(f"/proc/{victim}").exists() or _zombie(victim):
                     break
                 time.sleep(0.02)
+        # An unreaped (zombie) postmaster still "exists" to the next one's stale-lock check.
+        for lock in (self.server.data_dir / "postmaster.pid", *self.server.data_dir.glob(".s.PGSQL.*.lock")):
+            with contextlib.suppress(FileNotFoundError):
+                lock.unlink()
 
     def restart(self) -> None:
         self.server.start()
@@ -94,13 +108,25 @@ async def empty_database(url: str) -> None:
         await conn.close()
 
 
-TRUNCATED = (
-    *partitions.TABLES,
-    "dead_events",
-    "bookings",
-    "case_events",
-    "case_tickets",
-    "cases",
-    "slots",
-    "centres",
-)
+CASE_TABLES = ("bookings", "case_events", "case_tickets", "cases", "slots", "centres")
+TRUNCATED = (*partitions.TABLES, "dead_events", *CASE_TABLES)
+
+
+def _children(pid: int) -> list[int]:
+    out = []
+    for entry in Path("/proc").iterdir():
+        if entry.name.isdigit():
+            try:
+                fields = (entry / "stat").read_text().rsplit(")", 1)[1].split()
+            except OSError:
+                continue
+            if int(fields[1]) == pid:
+                out.append(int(entry.name))
+    return out
+
+
+def _zombie(pid: int) -> bool:
+    try:
+        return (Path(f"/proc/{pid}") / "stat").read_text().rsplit(")", 1)[1].split()[0] == "Z"
+    except OSError:
+        return True

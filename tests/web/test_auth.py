@@ -69,7 +69,7 @@ async def test_login_sets_an_httponly_samesite_strict_session_cookie(
     assert int(morsel["max-age"]) == settings.session_lifetime_s
     # Stored server-side (hashed id) with an expiry: any process can validate it.
     digest = hashlib.sha256(morsel.value.encode()).hexdigest()
-    assert 0 < await redis.ttl(f"signlink:session:{digest}") <= settings.session_lifetime_s
+    assert 0 < await redis.ttl(f"signlink:staff-session:{digest}") <= settings.session_lifetime_s
     assert (await (await client.get("/test/agent")).json()) == {"user": "ana"}
 
 

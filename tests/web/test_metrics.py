@@ -11,6 +11,7 @@ from signlink.queue.models import JoinRequest
 from signlink.web import keys
 from signlink.web.app import create_app
 from tests.records.dataset import tickets
+from tests.support.redis_proc import free_port
 from tests.support.staff import Client
 
 
@@ -58,7 +59,26 @@ async def test_metrics_report_queue_records_and_this_process(client: Client) -> 
     assert got[("signlink_check_duration_seconds_sum", ())] == 35
     assert got[("signlink_active_checks", ())] == 0
     assert got[("signlink_ws_connections", (("role", "agent"),))] == 0
-    assert ("signlink_records_pending_events", ()) in got
+    assert ("signlink_records_pending_events", (("stream", "queue"),)) in got
+    assert ("signlink_records_lag_events", (("stream", "calls"),)) in got
+    assert got[("signlink_records_stream_cap_events", (("stream", "queue"),))] == 100_000
+    assert got[("signlink_database_up", ())] == 1
+
+
+async def test_metrics_without_the_database_keep_the_live_figures(
+    aiohttp_client: AiohttpClient, settings: Settings
+) -> None:
+    away = settings.replace(database_url=f"postgresql://signlink@127.0.0.1:{free_port()}/signlink")
+    client = await aiohttp_client(create_app(away))
+    await client.app[keys.QUEUE].agent_login("ana", ["ASL"], ["phone"], ready=True)
+    got = samples(await (await client.get("/metrics")).text())
+    assert got[("signlink_database_up", ())] == 0
+    assert got[("signlink_agents", (("status", "available"),))] == 1
+    assert ("signlink_tickets_total", (("outcome", "answered"),)) not in got
+    health = await client.get("/healthz")
+    body = await health.json()
+    assert health.status == 200 and body["status"] == "degraded" and body["database"] is False
+    assert "PostgreSQL" in body["database_error"] and body["redis"] is True
 
 
 async def test_a_configured_token_is_required(aiohttp_client: AiohttpClient, settings: Settings) -> None:
@@ -68,3 +88,19 @@ async def test_a_configured_token_is_required(aiohttp_client: AiohttpClient, set
     assert (await client.get("/metrics", headers={"Authorization": "Basic s3cret-token"})).status == 401
     ok = await client.get("/metrics", headers={"Authorization": "Bearer s3cret-token"})
     assert ok.status == 200 and "signlink_agents" in await ok.text()
+
+
+async def test_a_recorder_far_behind_makes_healthz_say_so(
+    aiohttp_client: AiohttpClient, settings: Settings
+) -> None:
+    away = settings.replace(
+        database_url=f"postgresql://signlink@127.0.0.1:{free_port()}/signlink", recorder_lag_alarm=2
+    )
+    client = await aiohttp_client(create_app(away))
+    queue = client.app[keys.QUEUE]
+    await queue.agent_login("ana", ["ASL"], ["phone"])  # away: tickets wait
+    for i in range(3):
+        await queue.join(JoinRequest(f"customer-token-behind-{i:04d}", "ASL", "phone", "normal"))
+    body = await (await client.get("/healthz")).json()
+    assert body["status"] == "degraded" and body["recorder_behind_events"] >= 4
+    assert "events behind" in body["recorder_error"]

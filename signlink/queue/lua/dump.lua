@@ -6,8 +6,8 @@ for p = 1, NP do
   pairs_out[#pairs_out + 1] = {name = pair_name_at(p), wait = zset(WAIT(p)), age = zset(AGE(p)),
     idle = zset(IDLE(p))}
 end
-return done({seq = hash(K_SEQ), tickets = hash(K_TICKETS), tokens = hash(K_TOKENS), agents = hash(K_AGENTS),
-  offers = hash(K_OFFERS), sessions = hash(K_SESSIONS), offer_due = zset(K_OFFER_DUE),
-  ticket_seen = zset(K_TICKET_SEEN), agent_seen = zset(K_AGENT_SEEN), retry = zset(K_RETRY),
-  done = zset(K_DONE), cap = hash(K_CAP), overlap = hash(K_OVERLAP), agent_counts = hash(K_AGENT_COUNTS),
+return done({seq = hash(K.seq), tickets = hash(K.tickets), tokens = hash(K.tokens), agents = hash(K.agents),
+  offers = hash(K.offers), sessions = hash(K.sessions), offer_due = zset(K.offer_due),
+  ticket_seen = zset(K.ticket_seen), agent_seen = zset(K.agent_seen), retry = zset(K.retry),
+  done = zset(K.done), cap = hash(K.cap), overlap = hash(K.overlap), agent_counts = hash(K.agent_counts),
   pairs = pairs_out})

@@ -1,7 +1,7 @@
--- end_session: ARGV 5 session id, 6 ended by (agent | customer | system), 7 agent id ('' = any).
+-- end_session: ARGV 3 session id, 4 ended by (agent | customer | system), 5 agent id ('' = any).
 -- The ticket ends; the agent goes to wrap-up (ready.lua brings them back).
-local sid, by, agent_id = ARGV[5], ARGV[6], ARGV[7]
-local ticket = load(K_TICKETS, redis.call('HGET', K_SESSIONS, sid))
+local sid, by, agent_id = ARGV[3], ARGV[4], ARGV[5]
+local ticket = load(K.tickets, redis.call('HGET', K.sessions, sid))
 if not ticket then return fail('not_found', 'no session ' .. sid) end
 if ticket.state ~= 'in_call' or ticket.session ~= sid then
   return fail('closed', 'session ' .. sid .. ' has ended', {ticket = ticket})

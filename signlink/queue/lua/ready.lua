@@ -1,14 +1,14 @@
--- ready: ARGV 5 agent id. From away or wrap-up (or cutting a retry pause short): available, and offered
+-- ready: ARGV 3 agent id. From away or wrap-up (or cutting a retry pause short): available, and offered
 -- the best eligible ticket at once if there is one.
-local agent = load(K_AGENTS, ARGV[5])
-if not agent then return fail('not_found', 'no agent ' .. ARGV[5]) end
+local agent = load(K.agents, ARGV[3])
+if not agent then return fail('not_found', 'no agent ' .. ARGV[3]) end
 local st = agent.status
 if st == 'offline' then return fail('conflict', 'agent ' .. agent.id .. ' is offline: log in first') end
 if st == 'on_offer' then
   return fail('conflict', 'agent ' .. agent.id .. ' has an open offer: accept or decline it', {offer = agent.offer})
 end
 if st == 'in_call' then return fail('conflict', 'agent ' .. agent.id .. ' is in a call: end it first') end
-redis.call('ZADD', K_AGENT_SEEN, NOW, agent.id)
+redis.call('ZADD', K.agent_seen, NOW, agent.id)
 local offer
 if st == 'available' then
   if agent.retry > 0 then
@@ -23,5 +23,5 @@ else
   set_status(agent, 'available', 'ready')
   offer = route_agent(agent)
 end
-save(K_AGENTS, agent)
+save(K.agents, agent)
 return done({agent = agent, offer = offer})

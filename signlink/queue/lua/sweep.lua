@@ -1,7 +1,7 @@
--- sweep: ARGV 5 batch size. Whatever is due, whoever made it: offers past their deadline expire,
+-- sweep: ARGV 3 batch size. Whatever is due, whoever made it: offers past their deadline expire,
 -- customers silent past the grace are abandoned, silent agents are logged out, agents whose retry
 -- pause is over are routed, finished tickets past their keep time are purged.
-local limit = tonumber(ARGV[5])
+local limit = tonumber(ARGV[3])
 local res = {expired_offers = 0, abandoned = 0, agents_logged_out = 0, retried_agents = 0, purged = 0,
   more = false}
 local function due(key, max, exclusive)
@@ -11,35 +11,35 @@ local function due(key, max, exclusive)
   return ids
 end
 
-for _, id in ipairs(due(K_OFFER_DUE, NOW, false)) do
-  local offer = load(K_OFFERS, id)
-  if offer then missed(offer, 'expired') else redis.call('ZREM', K_OFFER_DUE, id) end
+for _, id in ipairs(due(K.offer_due, NOW, false)) do
+  local offer = load(K.offers, id)
+  if offer then missed(offer, 'expired') else redis.call('ZREM', K.offer_due, id) end
   res.expired_offers = res.expired_offers + 1
 end
 
-for _, id in ipairs(due(K_TICKET_SEEN, NOW - GRACE, true)) do
-  local ticket = load(K_TICKETS, id)
+for _, id in ipairs(due(K.ticket_seen, NOW - GRACE, true)) do
+  local ticket = load(K.tickets, id)
   if ticket and (ticket.state == 'waiting' or ticket.state == 'offered') then
     abandon(ticket, 'timeout')
     res.abandoned = res.abandoned + 1
   else
-    redis.call('ZREM', K_TICKET_SEEN, id)
+    redis.call('ZREM', K.ticket_seen, id)
   end
 end
 
-for _, id in ipairs(due(K_AGENT_SEEN, NOW - GRACE, true)) do
-  local agent = load(K_AGENTS, id)
+for _, id in ipairs(due(K.agent_seen, NOW - GRACE, true)) do
+  local agent = load(K.agents, id)
   if agent and agent.status ~= 'offline' and agent.status ~= 'in_call' then
     leave_work(agent, 'offline', 'heartbeat')
     res.agents_logged_out = res.agents_logged_out + 1
   else
-    redis.call('ZREM', K_AGENT_SEEN, id)
+    redis.call('ZREM', K.agent_seen, id)
   end
 end
 
-for _, id in ipairs(due(K_RETRY, NOW, false)) do
-  redis.call('ZREM', K_RETRY, id)
-  local agent = load(K_AGENTS, id)
+for _, id in ipairs(due(K.retry, NOW, false)) do
+  redis.call('ZREM', K.retry, id)
+  local agent = load(K.agents, id)
   if agent and agent.status == 'available' and agent.retry > 0 then
     agent.retry = 0
     route_agent(agent)
@@ -47,14 +47,14 @@ for _, id in ipairs(due(K_RETRY, NOW, false)) do
   end
 end
 
-for _, id in ipairs(due(K_DONE, NOW - KEEP, true)) do
-  local ticket = load(K_TICKETS, id)
-  redis.call('ZREM', K_DONE, id)
+for _, id in ipairs(due(K.done, NOW - KEEP, true)) do
+  local ticket = load(K.tickets, id)
+  redis.call('ZREM', K.done, id)
   if ticket and (ticket.state == 'ended' or ticket.state == 'abandoned') then
-    redis.call('HDEL', K_TICKETS, id)
-    if redis.call('HGET', K_TOKENS, ticket.tkh) == id then redis.call('HDEL', K_TOKENS, ticket.tkh) end
-    if ticket.session ~= '' then redis.call('HDEL', K_SESSIONS, ticket.session) end
-    for _, sid in ipairs(split(ticket.past)) do redis.call('HDEL', K_SESSIONS, sid) end
+    redis.call('HDEL', K.tickets, id)
+    if redis.call('HGET', K.tokens, ticket.tkh) == id then redis.call('HDEL', K.tokens, ticket.tkh) end
+    if ticket.session ~= '' then redis.call('HDEL', K.sessions, ticket.session) end
+    for _, sid in ipairs(split(ticket.past)) do redis.call('HDEL', K.sessions, sid) end
     res.purged = res.purged + 1
   end
 end

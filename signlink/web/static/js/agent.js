@@ -548,7 +548,10 @@ function renderOffer() {
   const words = checkWords(check);
   const box = $("offer-check");
   box.dataset.result = words.result;
-  setText("offer-check-title", words.title);
+  // The waiting room kept watching (check-watch.js): say how recent this state is.
+  const age = check && check.measured_age_s != null ? Math.round(check.measured_age_s) : null;
+  const measured = age === null ? "" : t("agent.check.measured", { s: age });
+  setText("offer-check-title", measured ? `${words.title} ${measured}` : words.title);
   $("offer-check-failing").replaceChildren(
     ...words.failing.map((text) => {
       const li = document.createElement("li");

@@ -4,18 +4,24 @@
 // itself); problem (no camera, blocked, network); done (continued, no `next` page to go to).
 
 import { applyTranslations, onLocaleChange, pick, t } from "./i18n.js";
-import { Busy, publish, unpublish } from "./whip.js";
+import { Busy, Refused, publish, unpublish } from "./whip.js";
 
 const ANNOUNCE_GAP_MS = 2500; // live-region updates at most this often while checking
 const SILENCE_LIMIT_MS = 15000; // no event for this long: the check is lost
+const REPORT_MS = 1000; // what the sender knows goes to the server this often during a check
 const CAMERA = { video: { width: { ideal: 640 }, height: { ideal: 480 }, frameRate: { ideal: 30 } }, audio: false };
 const PANEL_OF = { camera: "working", connecting: "working", checking: "working" };
+const LIVE_STATES = ["camera", "connecting", "checking"]; // a row may say "Checking" only in these
+// No video reached the server (ICE/DTLS failed, no usable candidate): the network, not the camera.
+const CONNECTION_PROBLEM = { title: "state.connection_title", text: "state.connection_failed" };
 
 const root = document.getElementById("check");
 const video = document.getElementById("preview");
 const statusEl = document.getElementById("status");
 const rows = new Map([...document.querySelectorAll(".criterion")].map((row) => [row.dataset.criterion, row]));
+const checklist = document.getElementById("checklist");
 const iceServers = JSON.parse(root.dataset.iceServers || "[]");
+const NO_VERDICT = root.dataset.noVerdict; // the server's one definition (signlink/check/outcome.py)
 
 const model = {
   state: "idle",
@@ -76,7 +82,7 @@ function statusText() {
 }
 
 function doneText() {
-  return model.doneId && model.doneId !== "none" ? t("state.done_ref", { id: model.doneId }) : t("state.done_none");
+  return model.doneId && model.doneId !== NO_VERDICT ? t("state.done_ref", { id: model.doneId }) : t("state.done_none");
 }
 
 // ---- rendering: everything the page shows comes from `model` (so a language switch just re-renders) ----
@@ -126,15 +132,36 @@ function renderFixList(messages) {
   }
 }
 
+// A criterion the page was not rendered with (the server judges something new): a row like the others.
+function rowFor(name) {
+  if (!rows.has(name) && rows.size) {
+    const row = rows.values().next().value.cloneNode(true);
+    row.dataset.criterion = name;
+    const label = row.querySelector(".crit-label");
+    label.dataset.i18n = `crit.${name}`;
+    label.textContent = t(`crit.${name}`) === `crit.${name}` ? name.replace(/_/g, " ") : t(`crit.${name}`);
+    row.querySelector(".crit-icon").replaceChildren(icon("pending"));
+    checklist.append(row);
+    rows.set(name, row);
+  }
+  return rows.get(name);
+}
+
+// Once the check is over nothing is "Checking" any more: what was never judged reads "not measured".
+function settled(status) {
+  return status === "pending" && !LIVE_STATES.includes(model.state) ? "not_measured" : status;
+}
+
 function renderChecklist({ force = false } = {}) {
   const now = Date.now();
   const seen = new Set();
   const fixes = [];
   for (const c of model.criteria || []) {
-    const row = rows.get(c.criterion);
+    if (!c || typeof c.criterion !== "string") continue;
+    const row = rowFor(c.criterion);
     if (!row) continue;
     seen.add(c.criterion);
-    const status = shownStatus(c, now, force);
+    const status = settled(shownStatus(c, now, force));
     const message = status === "fail" ? pick(c.message) : "";
     row.hidden = false;
     row.dataset.status = status;
@@ -143,9 +170,13 @@ function renderChecklist({ force = false } = {}) {
     if (status === "fail") fixes.push(message || t(`crit.${c.criterion}`));
   }
   for (const [name, row] of rows) {
-    if (model.criteria && !seen.has(name)) row.hidden = true; // the server does not check this one
+    if (model.criteria && !seen.has(name)) {
+      row.hidden = true; // the server does not check this one
+      row.dataset.status = "idle";
+      shown.delete(name);
+    }
     if (!model.criteria) {
-      const status = ["camera", "connecting", "checking"].includes(model.state) ? "pending" : "idle";
+      const status = LIVE_STATES.includes(model.state) ? "pending" : "idle";
       shown.delete(name);
       row.hidden = false;
       row.dataset.status = status;
@@ -233,9 +264,10 @@ function stopCamera() {
 
 function endSession({ tellServer }) {
   if (!session) return;
-  const { pc, location, events, watchdog } = session;
+  const { pc, location, events, watchdog, reporter } = session;
   session = null;
   clearTimeout(watchdog);
+  clearInterval(reporter);
   events?.close();
   pc.close();
   if (tellServer) unpublish(location);
@@ -259,7 +291,17 @@ function onFeedback(data) {
   announce(statusText(), { throttle: true });
 }
 
+function connectionProblem(err) {
+  console.warn("no video reached the server:", err);
+  endSession({ tellServer: true });
+  setState("problem", { criteria: null, problem: CONNECTION_PROBLEM });
+}
+
 function onVerdict(data) {
+  if (data.outcome === "no_media") {
+    connectionProblem(new Error(`check ended: ${data.outcome} (${data.reason})`));
+    return;
+  }
   endSession({ tellServer: false });
   const changes = { criteria: data.criteria, verdictId: data.verdict_id, outcome: data.outcome };
   if (data.outcome === "passed" || data.passed === true) {
@@ -292,10 +334,53 @@ function listen(location) {
   };
   events.addEventListener("feedback", handle(onFeedback));
   events.addEventListener("verdict", handle(onVerdict));
+  // The process that held the check stopped (relayed by another one): offer a new check.
+  events.addEventListener("lost", handle((data) => networkProblem(new Error(data.message || "check lost"))));
   events.addEventListener("error", () => {
     // EventSource reconnects by itself; CLOSED means it gave up (the check is gone).
     if (events.readyState === EventSource.CLOSED) networkProblem(new Error("event stream closed"));
   });
+}
+
+// ---- what the sender knows (POST /api/checks/<id>/sender): the server cannot see these ----
+
+async function senderReport(pc, last) {
+  const report = { track_muted: null, fps: null, frames_encoded: null, bitrate_kbps: null };
+  const track = stream && stream.getVideoTracks()[0];
+  if (track) report.track_muted = track.muted;
+  const stats = await pc.getStats();
+  stats.forEach((s) => {
+    if (s.type === "outbound-rtp" && s.kind === "video") {
+      report.fps = typeof s.framesPerSecond === "number" ? s.framesPerSecond : null;
+      report.frames_encoded = typeof s.framesEncoded === "number" ? s.framesEncoded : null;
+      if (s.qualityLimitationReason) report.quality_limitation_reason = s.qualityLimitationReason;
+      if (last.bytes !== null && s.timestamp > last.at) {
+        report.bitrate_kbps = Math.max(0, ((s.bytesSent - last.bytes) * 8) / (s.timestamp - last.at));
+      }
+      last.bytes = s.bytesSent;
+      last.at = s.timestamp;
+    } else if (s.type === "remote-inbound-rtp" && s.kind === "video" && typeof s.fractionLost === "number") {
+      report.packet_loss = Math.min(1, Math.max(0, s.fractionLost));
+    }
+  });
+  return report;
+}
+
+function startReports(current) {
+  const last = { bytes: null, at: 0 };
+  const send = async () => {
+    if (session !== current) return;
+    try {
+      const body = JSON.stringify(await senderReport(current.pc, last));
+      const headers = { "Content-Type": "application/json" };
+      await fetch(`${current.location}/sender`, { method: "POST", headers, body });
+    } catch (err) {
+      console.info("sender report not sent:", err); // the check goes on without it
+    }
+  };
+  current.reporter = setInterval(send, REPORT_MS);
+  const track = stream && stream.getVideoTracks()[0];
+  if (track) track.addEventListener("mute", send); // a camera that stops delivering: say so at once
 }
 
 // The server is full: say so once, count down visibly (not announced), then try again by itself.
@@ -325,16 +410,21 @@ async function connect() {
       waitAndRetry(err.retryAfterS);
       return;
     }
+    if (err instanceof Refused && err.code === "no_ice_candidate") {
+      connectionProblem(err);
+      return;
+    }
     networkProblem(err);
     return;
   }
-  session = { ...published, events: null, watchdog: null };
+  session = { ...published, events: null, watchdog: null, reporter: null };
   session.pc.addEventListener("connectionstatechange", () => {
-    if (session && session.pc.connectionState === "failed") networkProblem(new Error("connection failed"));
+    if (session && session.pc.connectionState === "failed") connectionProblem(new Error("connection failed"));
   });
   setState("checking");
   keepAlive();
   listen(published.location);
+  startReports(session);
 }
 
 async function startCheck() {
@@ -366,7 +456,7 @@ function goOn(verdictId) {
 async function continueAnyway() {
   const id = model.verdictId;
   if (!id) {
-    goOn("none"); // the verdict could not be recorded: nothing to mark
+    goOn(NO_VERDICT); // the verdict could not be recorded: nothing to mark
     return;
   }
   try {
@@ -387,9 +477,9 @@ function on(id, fn) {
 on("start", startCheck);
 on("retry", startCheck);
 on("retry-problem", startCheck);
-on("continue", () => goOn(model.verdictId || "none"));
+on("continue", () => goOn(model.verdictId || NO_VERDICT));
 on("continue-anyway", continueAnyway);
-on("continue-without", () => goOn("none"));
+on("continue-without", () => goOn(NO_VERDICT));
 onLocaleChange(() => {
   render();
   announce(statusText());

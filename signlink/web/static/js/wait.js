@@ -10,6 +10,7 @@
 
 import { CallView } from "./call-page.js";
 import { openCamera, stopStream } from "./call.js";
+import { watchWhileWaiting } from "./check-watch.js";
 import { applyTranslations, onLocaleChange, t } from "./i18n.js";
 import * as journey from "./journey.js";
 import { CLOSE, SignalClient } from "./signal.js";
@@ -221,6 +222,8 @@ async function startCamera() {
     stream = await openCamera();
     model.camera = "on";
     view?.setStream(stream);
+    const waiting = () => ["joining", "waiting"].includes(model.state);
+    watchWhileWaiting({ stream, verdictId: root.dataset.verdict, active: waiting }); // check-watch.js
   } catch (err) {
     console.info("camera unavailable:", err);
     model.camera = cameraProblem(err);

@@ -74,7 +74,6 @@ export async function publish(stream, { endpoint, iceServers = [] }) {
       headers: { "Content-Type": "application/sdp" },
       body: pc.localDescription.sdp,
     });
-    if (response.status === 503) throw new Busy(retryAfter(response));
     if (!response.ok) {
       let body = {};
       try {
@@ -82,6 +81,10 @@ export async function publish(stream, { endpoint, iceServers = [] }) {
       } catch {
         // not JSON: the status says enough
       }
+      // Full (503) or this client's limit (429): wait and retry. Any other 5xx has its own reason.
+      const overloaded = (body.error || "overloaded") === "overloaded";
+      const full = response.status === 429 || (response.status === 503 && overloaded);
+      if (full) throw new Busy(retryAfter(response));
       throw new Refused(response.status, body.error || "error", body.message || response.statusText);
     }
     const location = new URL(response.headers.get("Location"), window.location.href).pathname;

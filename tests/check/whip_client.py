@@ -5,7 +5,7 @@ monotonic timestamps and paced at the clip's real rate. Sending pre-encoded pack
 publisher cheap: in a browser the encoding happens on the customer's machine, and a benchmark of
 the server should not pay for it.
 
-Run as a module (`python -m tests.signaling.whip_client URL CLIP [--count N] ...`) it publishes
+Run as a module (`python -m tests.check.whip_client URL CLIP [--count N] ...`) it publishes
 from its own process and prints each check's URL: a test can then kill -9 it, like a browser that
 vanishes; a benchmark uses it as a load generator beside the server.
 """
@@ -46,17 +46,20 @@ class EncodedClip:
 
 @dataclass(frozen=True)
 class ClipSpec:
-    """Which part of which file to send: seconds [start_s, end_s), scaled to `width` (None: as is)."""
+    """Which part of which file to send: seconds [start_s, end_s), scaled to `width` (None: as is),
+    at most `fps` frames a second (None: every frame; a capped sender like the waiting-room watch)."""
 
     path: Path
     start_s: float = 0.0
     end_s: float | None = None
     width: int | None = None
+    fps: float | None = None
 
     def args(self) -> list[str]:
         """The same clip on the command line of this module."""
         args = [str(self.path), "--start", str(self.start_s)]
         args += ["--end", str(self.end_s)] if self.end_s is not None else []
+        args += ["--fps", str(self.fps)] if self.fps else []
         return args + (["--width", str(self.width)] if self.width else [])
 
 
@@ -107,12 +110,19 @@ def _encode(spec: ClipSpec) -> EncodedClip:
         encoder.gop_size = KEYFRAME_EVERY
         encoder.options = dict(ENCODING)
         step = 1 / float(stream.average_rate or 30)
+        if spec.fps:
+            step = max(step, 1 / spec.fps)
+        next_kept = spec.start_s
         for frame in container.decode(stream):
             seconds = float(frame.time or 0.0)
             if seconds < spec.start_s - 1e-6:
                 continue
             if spec.end_s is not None and seconds >= spec.end_s - 1e-6:
                 break
+            if spec.fps:
+                if seconds < next_kept - 1e-6:
+                    continue
+                next_kept += 1 / spec.fps
             image = frame.reformat(width=width, height=height, format="yuv420p")
             image.pts = round((seconds - spec.start_s) / VIDEO_CLOCK)
             image.time_base = VIDEO_CLOCK
@@ -257,19 +267,20 @@ async def _main() -> None:
     from tests.support import loopback_ice
 
     parser = argparse.ArgumentParser(description="publish a clip into a signlink check, print its URL")
-    parser.add_argument("url", help="…/api/checks")
+    parser.add_argument("url", help="…/api/checks ({n} in it: the stream's number, e.g. ?watch=id-{n})")
     parser.add_argument("clip", type=Path)
     parser.add_argument("--start", type=float, default=0.0)
     parser.add_argument("--end", type=float)
     parser.add_argument("--width", type=int)
+    parser.add_argument("--fps", type=float, help="at most this many frames a second")
     parser.add_argument("--cache", type=Path, help="encoded-clip cache folder")
     parser.add_argument("--count", type=int, default=1, help="streams to publish")
     args = parser.parse_args()
     loopback_ice.install()
-    clip = encode_clip(ClipSpec(args.clip, args.start, args.end, args.width), cache_dir=args.cache)
+    clip = encode_clip(ClipSpec(args.clip, args.start, args.end, args.width, args.fps), cache_dir=args.cache)
     async with aiohttp.ClientSession() as http:
         publications = await asyncio.gather(
-            *(publish(http, args.url, ClipTrack(clip)) for _ in range(args.count))
+            *(publish(http, args.url.replace("{n}", str(n)), ClipTrack(clip)) for n in range(args.count))
         )
         for publication in publications:
             print(publication.url, flush=True)

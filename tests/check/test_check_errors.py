@@ -8,8 +8,8 @@ import pytest
 from aiortc import VideoStreamTrack
 
 from signlink.web import keys
-from tests.signaling.conftest import App
-from tests.signaling.whip_client import EncodedClip, Publication, offer_of, peer_with
+from tests.check.conftest import App
+from tests.check.whip_client import EncodedClip, Publication, offer_of, peer_with
 
 Publisher = Callable[[App, EncodedClip], Awaitable[Publication]]
 StartApp = Callable[..., Awaitable[App]]

@@ -13,7 +13,7 @@ from pytest_aiohttp import AiohttpClient
 
 from signlink.config import Settings
 from signlink.web.app import create_app
-from tests.signaling.whip_client import (
+from tests.check.whip_client import (
     GOOD_CLIP,
     NO_HANDS_CLIP,
     ClipTrack,
@@ -30,9 +30,10 @@ App = TestClient[Any, Any]
 @pytest.fixture(scope="session")
 def clip_cache(pytestconfig: pytest.Config) -> Path:
     """Encoded clips survive between runs in pytest's cache (encoding takes seconds)."""
-    if pytestconfig.cache is None:  # -p no:cacheprovider
+    cache = getattr(pytestconfig, "cache", None)  # -p no:cacheprovider: no attribute at all
+    if cache is None:
         return Path(tempfile.mkdtemp(prefix="signlink-vp8-clips-"))
-    return pytestconfig.cache.mkdir("signlink-vp8-clips")
+    return cache.mkdir("signlink-vp8-clips")
 
 
 @pytest.fixture(scope="session")

@@ -4,9 +4,9 @@ from __future__ import annotations
 
 import pytest
 
+from signlink.check import sdp
 from signlink.errors import BadRequest
-from signlink.signaling import sdp
-from tests.signaling.whip_client import offer_of, peer_with
+from tests.check.whip_client import offer_of, peer_with
 
 
 async def real_offer(*, video: bool = True, audio: bool = False) -> str:

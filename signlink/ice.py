@@ -1,4 +1,6 @@
-"""ICE servers for the browsers: STUN as configured, TURN with time-limited credentials.
+"""ICE servers for the browsers (calls and the check): STUN as configured, TURN with time-limited credentials.
+
+Shared by `check/` (WHIP Link headers) and `signaling/` (the call's welcome), so it lives beside config.
 
 TURN credentials follow the TURN REST API convention that coturn implements with `use-auth-secret` /
 `static-auth-secret`: username = "<expiry, epoch seconds>:<user id>", credential =
@@ -12,9 +14,24 @@ import base64
 import hashlib
 import hmac
 import time
+from dataclasses import dataclass
+from typing import Any
 
 from signlink.config import Settings
-from signlink.signaling.outgoing import IceServer
+
+
+@dataclass(frozen=True)
+class IceServer:
+    urls: tuple[str, ...]
+    username: str | None = None
+    credential: str | None = None
+
+    def to_wire(self) -> dict[str, Any]:
+        out: dict[str, Any] = {"urls": list(self.urls)}
+        if self.username is not None:
+            out["username"] = self.username
+            out["credential"] = self.credential
+        return out
 
 
 def turn_credentials(secret: str, user_id: str, ttl_s: int, *, now: float | None = None) -> tuple[str, str]:

@@ -12,8 +12,8 @@ from redis.asyncio import Redis
 
 from signlink.config import Settings
 from signlink.records.verdicts import VerdictStore
-from tests.signaling.conftest import App
-from tests.signaling.whip_client import (
+from tests.check.conftest import App
+from tests.check.whip_client import (
     NO_HANDS_CLIP,
     EncodedClip,
     Publication,
@@ -162,7 +162,7 @@ async def test_a_browser_that_vanishes_frees_its_slot(
     process = await asyncio.create_subprocess_exec(
         sys.executable,
         "-m",
-        "tests.signaling.whip_client",
+        "tests.check.whip_client",
         str(app.make_url("/api/checks")),
         *clip_spec(media, NO_HANDS_CLIP).args(),
         "--cache",
@@ -187,7 +187,9 @@ async def test_a_browser_that_vanishes_frees_its_slot(
     await publisher(app, no_hands_clip)  # the slot is free again
 
 
-async def test_a_client_that_never_connects_times_out_with_a_failing_verdict(start_app: StartApp) -> None:
+async def test_a_client_that_never_connects_ends_as_no_media_and_is_not_recorded(
+    start_app: StartApp, redis: Redis, settings: Settings
+) -> None:
     app = await start_app(check_timeout_s=1.0)
     from aiortc import VideoStreamTrack
 
@@ -202,11 +204,11 @@ async def test_a_client_that_never_connects_times_out_with_a_failing_verdict(sta
         verdict, _ = await final_verdict(app.session, str(app.make_url(f"{url}/events")))
     finally:
         await pc.close()
-    assert verdict["outcome"] == "timed_out"
+    # A connection fault, not a camera verdict: nothing was seen, so nothing is kept for 90 days.
+    assert verdict["outcome"] == "no_media"
     assert verdict["passed"] is False and verdict["complete"] is False
-    async with app.get(f"/api/verdicts/{verdict['verdict_id']}") as response:
-        record = await response.json()
-    assert record["outcome"] == "timed_out" and record["passed"] is False
+    assert verdict["verdict_id"] is None
+    assert [key async for key in redis.scan_iter(match=f"{settings.redis_prefix}:verdict:*")] == []
 
 
 async def test_shutting_down_ends_live_checks_and_records_them(
@@ -215,7 +217,10 @@ async def test_shutting_down_ends_live_checks_and_records_them(
     app = await start_app()
     publication = await publisher(app, no_hands_clip)
     stream = events(app.session, publication.events_url)
-    assert (await anext(stream))[0] == "feedback"
+    async for name, data in stream:  # a check that has seen video (one that has not is never recorded)
+        assert name == "feedback"
+        if data["state"] == "analysing":
+            break
 
     await app.server.close()  # runs on_shutdown and the cleanup contexts
 

@@ -1,0 +1,1 @@
+"""Lua scripts of the account store (loaded by signlink.redisio.lua)."""

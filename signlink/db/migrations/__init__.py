@@ -1,0 +1,1 @@
+"""The schema's numbered SQL files (NNN_name.sql), applied in order by `signlink db migrate`."""

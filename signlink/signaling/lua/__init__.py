@@ -1,0 +1,1 @@
+"""Lua scripts of call presence (loaded by signlink.redisio.lua)."""

@@ -1,0 +1,1 @@
+"""Redis deployment forms under faults: Sentinel failover."""
