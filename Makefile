@@ -6,7 +6,10 @@ MODELS := models/hand_landmarker.task models/face_detection_short_range.tflite
 
 .PHONY: run test check pytest models system-deps-run system-deps-test compose-check bench clean
 
+# The SAMPLE service-centre directory is generated and imported on the first run (docs/operations.md).
 run: system-deps-run $(VENV)/.installed models
+	$(BIN)/signlink db migrate >/dev/null
+	$(BIN)/signlink centres sample --if-empty
 	$(BIN)/signlink serve
 
 test: system-deps-test $(VENV)/.installed models node_modules/.installed check compose-check pytest

@@ -13,6 +13,7 @@ from pathlib import Path
 
 from signlink import modelfiles
 from signlink.accounts import command as user_command
+from signlink.cases import command as centres_command
 from signlink.config import Settings
 from signlink.db import command as db_command
 from signlink.errors import SignlinkError
@@ -113,6 +114,7 @@ def build_parser() -> argparse.ArgumentParser:
     check.add_argument("--json", action="store_true", help="print the verdict as JSON")
     user_command.add_parser(commands)
     db_command.add_parser(commands)
+    centres_command.add_parser(commands)
     return parser
 
 
@@ -131,6 +133,8 @@ def main(argv: Sequence[str] | None = None) -> int:
             return user_command.run(settings, args)
         if args.command == "db":
             return db_command.run(settings, args)
+        if args.command == "centres":
+            return centres_command.run(settings, args)
     except SignlinkError as exc:
         print(f"signlink: {exc}", file=sys.stderr)
         return 2

@@ -7,6 +7,7 @@ nothing is written unless every row is good. Re-importing the same file changes 
 from __future__ import annotations
 
 import csv
+import functools
 import io
 import json
 import re
@@ -48,6 +49,30 @@ class Centre:
     sample: bool
 
 
+# Administrative suffixes a customer may leave out ("朝阳" for 朝阳区), longest first.
+SUFFIXES = ("自治州", "新区", "地区", "市", "区", "县")
+
+
+def place_key(name: str) -> str:
+    """What the finder matches: the pinyin of a place name without its suffix ("朝阳区" -> "chaoyang").
+
+    Read from the whole name, then the suffix's syllables dropped: 朝 reads "chao" in 朝阳区, "zhao" alone.
+    """
+    name = name.strip()
+    syllables = _syllables(name)
+    for suffix in SUFFIXES:
+        if name.endswith(suffix) and len(name) - len(suffix) >= 2:
+            syllables = syllables[: -len(suffix)]
+            break
+    return "".join(syllables)
+
+
+@functools.lru_cache(maxsize=4096)
+def _syllables(text: str) -> tuple[str, ...]:
+    return tuple(s.lower().replace(" ", "") for s in lazy_pinyin(text))
+
+
+@functools.lru_cache(maxsize=4096)  # a directory names a few hundred places thousands of times
 def pinyin(text: str) -> str:
     """Lower-case toneless pinyin without spaces ("朝阳区" -> "chaoyangqu"); ASCII stays as typed."""
     return "".join(lazy_pinyin(text)).lower().replace(" ", "")
@@ -124,7 +149,10 @@ def parse_row(row: dict[str, Any]) -> Centre:
 
 def parse_file(path: Path) -> list[Centre]:
     """Every row of a .csv or .json directory file; the first bad row raises ImportError_ with its line."""
-    text = path.read_text(encoding="utf-8-sig")
+    try:
+        text = path.read_text(encoding="utf-8-sig")
+    except (OSError, UnicodeDecodeError) as exc:
+        raise ImportError_(f"cannot read {path}: {exc}", code="bad_file") from None
     return parse_text(text, json_format=path.suffix.lower() == ".json" or text.lstrip().startswith("["))
 
 
@@ -201,12 +229,12 @@ async def upsert(db: Database, centres: list[Centre]) -> ImportResult:
             c.city,
             c.district,
             c.address,
-            pinyin(c.city),
-            pinyin(c.district),
+            place_key(c.city),
+            place_key(c.district),
             c.lat,
             c.lon,
             c.tz,
-            json.dumps(c.hours),
+            c.hours,  # the pool's jsonb codec encodes it
             "|".join(c.services),
             c.capacity_per_slot,
             c.sample,

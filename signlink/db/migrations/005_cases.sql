@@ -10,7 +10,7 @@ CREATE TABLE centres (
     city text NOT NULL,
     district text NOT NULL DEFAULT '',
     address text NOT NULL,
-    city_pinyin text NOT NULL DEFAULT '',    -- "beijing", filled at import (pypinyin)
+    city_pinyin text NOT NULL DEFAULT '',    -- "beijing": pinyin without suffix (cases/directory.place_key)
     district_pinyin text NOT NULL DEFAULT '',
     lat double precision NOT NULL CHECK (lat BETWEEN -90 AND 90),
     lon double precision NOT NULL CHECK (lon BETWEEN -180 AND 180),
