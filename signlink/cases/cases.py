@@ -3,6 +3,7 @@ contact by the same serial within 7 days to the earlier case, and read a case ba
 
 from __future__ import annotations
 
+import re
 import secrets
 from dataclasses import dataclass
 
@@ -11,6 +12,8 @@ from signlink.errors import BadRequest
 
 OUTCOMES = ("solved", "centre", "mail_in", "home_visit", "follow_up")
 REPEAT_WINDOW_DAYS = 7
+DESCRIPTION_MAX_CHARS = 2000
+_EMAIL = re.compile(r"[^@\s]{1,64}@[^@\s]{1,253}\.[^@\s]{2,}")
 _NUMBER_ALPHABET = "23456789ABCDEFGHJKMNPQRSTUVWXYZ"  # no 0/O, 1/I/L: read aloud or typed without doubt
 
 
@@ -27,13 +30,19 @@ class NewCase:
     device_model: str = ""
     serial: str = ""
     topic: str = ""
+    verdict_id: str = ""
     description: str = ""
+    email: str = ""
 
     def __post_init__(self) -> None:
         if self.outcome not in OUTCOMES:
             raise BadRequest(f"outcome must be one of {', '.join(OUTCOMES)}", code="bad_field")
         if not self.ticket_id or not self.category:
             raise BadRequest("ticket_id and category are required", code="bad_field")
+        if len(self.description) > DESCRIPTION_MAX_CHARS:
+            raise BadRequest(f"description is over {DESCRIPTION_MAX_CHARS} characters", code="bad_field")
+        if self.email and not _EMAIL.fullmatch(self.email):
+            raise BadRequest("email is not an e-mail address", code="bad_field")
 
 
 @dataclass(frozen=True)
@@ -61,7 +70,8 @@ async def open_case(db: Database, new: NewCase, categories: tuple[str, ...]) -> 
             number = new_number()
             row = await conn.fetchrow(
                 "INSERT INTO cases (number, token, ticket_id, agent, device_model, serial, topic,"
-                " category, description, outcome, repeat_of) VALUES ($1,$2,$3,$4,$5,$6,$7,$8,$9,$10,$11)"
+                " category, description, outcome, repeat_of, verdict_id, email)"
+                " VALUES ($1,$2,$3,$4,$5,$6,$7,$8,$9,$10,$11,$12,$13)"
                 " ON CONFLICT (number) DO NOTHING RETURNING id",
                 number,
                 token,
@@ -74,6 +84,8 @@ async def open_case(db: Database, new: NewCase, categories: tuple[str, ...]) -> 
                 new.description,
                 new.outcome,
                 repeat_of,
+                new.verdict_id,
+                new.email,
             )
             if row is not None:
                 break

@@ -51,6 +51,7 @@ CREATE TABLE cases (
     device_model text NOT NULL DEFAULT '',
     serial text NOT NULL DEFAULT '',
     topic text NOT NULL DEFAULT '',
+    verdict_id text NOT NULL DEFAULT '',     -- the camera check the ticket came with
     category text NOT NULL,
     description text NOT NULL DEFAULT '',
     outcome text NOT NULL CHECK (outcome IN ('solved', 'centre', 'mail_in', 'home_visit', 'follow_up')),
