@@ -9,6 +9,7 @@ from aiohttp import web
 from signlink.web import (
     agent_pages,
     auth,
+    cases_api,
     check_api,
     customer_pages,
     health,
@@ -37,6 +38,7 @@ def setup(app: web.Application) -> None:
     app.router.add_get("/ws", ws.websocket)
     customer_pages.setup_routes(app)
     qa_api.setup_routes(app)
+    cases_api.setup_routes(app)
     app.router.add_get("/metrics", metrics.metrics)
     qa_pages.setup_routes(app)
     app.router.add_static("/static/", STATIC_DIR, name="static")
