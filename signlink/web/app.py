@@ -14,7 +14,7 @@ from signlink.config import Settings
 from signlink.queue.store import QueueStore
 from signlink.queue.sweeper import Sweeper
 from signlink.redisio import connect, is_cluster, keyspace_for, parse_url
-from signlink.web import auth, check_api, keys, qa_api, routes, ws
+from signlink.web import auth, cases_api, check_api, keys, qa_api, routes, ws
 from signlink.web.health import Health
 from signlink.web.middleware import error_middleware, security_headers
 
@@ -80,6 +80,7 @@ def create_app(settings: Settings) -> web.Application:
     auth.setup(app)
     app.cleanup_ctx.append(ws.calls_ctx)  # after auth.setup: the call service needs the account store
     app.cleanup_ctx.append(qa_api.records_ctx)  # the QA records and this process's recorder
+    app.cleanup_ctx.append(cases_api.slots_ctx)  # after records_ctx: it uses the database
     app.on_shutdown.append(ws.close_calls_on_shutdown)
     routes.setup(app)
     return app

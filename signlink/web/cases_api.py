@@ -3,8 +3,12 @@ customer's own case by its link token. docs/protocol.md ("Service cases") has ev
 
 from __future__ import annotations
 
+import asyncio
+import contextlib
 import json
+import logging
 import re
+from collections.abc import AsyncIterator
 from dataclasses import asdict
 from datetime import UTC, datetime
 from typing import Any
@@ -12,17 +16,37 @@ from typing import Any
 from aiohttp import web
 
 from signlink.accounts.models import Role
-from signlink.cases import booking, finder, view
+from signlink.cases import booking, finder, slots, view
 from signlink.cases.calendar import booking_ics
 from signlink.cases.cases import NewCase, open_case
-from signlink.errors import BadRequest, Forbidden
+from signlink.errors import BackendUnavailable, BadRequest, Forbidden
 from signlink.web import keys
 from signlink.web.auth import current_account, require_role
 from signlink.web.tickets_api import _body, _field
 
+log = logging.getLogger(__name__)
+
 _NUMBER = re.compile(r"C-[2-9A-HJKMNP-Z]{6}")
 _TOKEN = re.compile(r"[A-Za-z0-9_-]{43}")
 _NO_STORE = {"Cache-Control": "no-store"}
+
+
+async def slots_ctx(app: web.Application) -> AsyncIterator[None]:
+    """Make the coming days' slots once at start, in the background (the days roll forward; a
+    PostgreSQL that is away is only logged: the next start or `signlink centres import` makes them)."""
+
+    async def make() -> None:
+        try:
+            made = await slots.ensure(app[keys.DATABASE])
+            log.info("cases: %d new slots for the coming %d days", made, slots.DAYS_AHEAD)
+        except BackendUnavailable as exc:
+            log.warning("cases: slots not made at start: %s", exc)
+
+    task = asyncio.create_task(make(), name="cases-slots")
+    yield
+    task.cancel()
+    with contextlib.suppress(asyncio.CancelledError):
+        await task
 
 
 def setup_routes(app: web.Application) -> None:
