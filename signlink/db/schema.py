@@ -3,6 +3,8 @@
 `signlink db migrate` applies the missing ones, each in its own transaction with its row in
 `schema_version`, under an advisory lock (two processes migrating at once wait for each other).
 `require_current` is what a starting service asks: it refuses an unmigrated or newer schema.
+A branch's new migration takes the next free number when it merges (docs/operations.md, "Numbering
+migrations").
 """
 
 from __future__ import annotations

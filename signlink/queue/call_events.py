@@ -1,5 +1,6 @@
 """Call events: the call side's facts (a session started, wrapped up, noted, rated; a quality sample;
-a check verdict) appended to the Redis stream `{prefix}:call-events`, parsed into one type.
+a check verdict) appended to the Redis stream `<root>:call-events` (redisio/keyspace.py), parsed into
+one type.
 
 The call and check code emit them (through this log or, atomically with a rule, from a Lua script
 given `key` and `maxlen`); the recorder (records/recorder.py) is their one reader and the one writer
@@ -19,6 +20,7 @@ from redis.exceptions import RedisError
 
 from signlink.errors import BackendUnavailable
 from signlink.queue.consumer import StreamConsumer
+from signlink.redisio import Keyspace, as_keyspace, is_cluster
 
 
 class CallEventType(StrEnum):
@@ -105,9 +107,9 @@ def _str(value: object) -> str:
 class CallEventLog:
     """Appends call events; hands the recorder its consumer-group reader."""
 
-    def __init__(self, redis: Redis, prefix: str, *, maxlen: int) -> None:
+    def __init__(self, redis: Redis, keys: Keyspace | str, *, maxlen: int) -> None:
         self.redis = redis
-        self.key = f"{prefix}:call-events"
+        self.key = as_keyspace(keys, cluster=is_cluster(redis)).key("call-events")
         self.maxlen = maxlen
 
     def fields(self, kind: CallEventType, at: float, **values: object) -> dict[str, str]:

@@ -6,12 +6,12 @@ into PostgreSQL from that event. This hash is live state only, kept `LIVE_MAX_S`
 console resumes a wrap-up after a reload; a late rating is still accepted).
 
 Metadata only: chat text never comes here (it is relayed, never stored). One hash per session,
-`{prefix}:session:{session id}` (session ids are the queue's "s…" ids):
+`<root>:session:<session id>` (redisio/keyspace.py; session ids are the queue's "s…" ids):
     session_id, ticket_id, agent_id, language, topic, started_at   written when the call starts
     outcome, wrap_notes, wrapped_at                                 the agent's wrap-up (once)
     notes = n, note:<i>, note_at:<i> (i = 1..n)                      private notes of the agent
     rating, rating_comment, rated_at                                 the customer's rating (once)
-plus `{prefix}:agent-session:{agent id}` = the agent's latest session id (the console resumes a
+plus `<root>:agent-session:<agent id>` = the agent's latest session id (the console resumes a
 wrap-up after a reload). Times are epoch seconds. Only the session's agent may wrap up or add notes;
 each rule is checked inside one Lua script. This module is the only code that knows these keys.
 """
@@ -28,6 +28,7 @@ from redis.exceptions import RedisError
 
 from signlink.errors import BackendUnavailable, Conflict, Forbidden, NotFound
 from signlink.queue.call_events import CallEventLog, CallEventType
+from signlink.redisio import Keyspace, as_keyspace, is_cluster
 
 LIVE_MAX_S = 2 * 86400
 _LUA = resources.files("signlink.records").joinpath("lua")
@@ -84,20 +85,23 @@ def _float(value: str | None) -> float | None:
 
 
 class SessionRecords:
-    def __init__(self, redis: Redis, prefix: str, live_s: int, *, events_maxlen: int = 100_000) -> None:
+    def __init__(
+        self, redis: Redis, keys: Keyspace | str, live_s: int, *, events_maxlen: int = 100_000
+    ) -> None:
         self._redis = redis
-        self._prefix = prefix
+        # The queue's keyspace: on Cluster each script's hash and the call-event stream share its slot.
+        self._keys = as_keyspace(keys, cluster=is_cluster(redis))
         self._retention_s = min(live_s, LIVE_MAX_S)
-        self.events = CallEventLog(redis, prefix, maxlen=events_maxlen)
+        self.events = CallEventLog(redis, self._keys, maxlen=events_maxlen)
         self._wrap_up = redis.register_script(_LUA.joinpath("session_wrap_up.lua").read_text())
         self._note = redis.register_script(_LUA.joinpath("session_note.lua").read_text())
         self._rate = redis.register_script(_LUA.joinpath("session_rate.lua").read_text())
 
     def key(self, session_id: str) -> str:
-        return f"{self._prefix}:session:{session_id}"
+        return self._keys.key("session", session_id)
 
     def _agent_key(self, agent_id: str) -> str:
-        return f"{self._prefix}:agent-session:{agent_id}"
+        return self._keys.key("agent-session", agent_id)
 
     async def start(
         self,

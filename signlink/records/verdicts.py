@@ -1,6 +1,6 @@
 """Check verdicts, kept in Redis so a later step (ticket, QA record) can present them by id.
 
-One hash per verdict, `{prefix}:verdict:{id}`, with a TTL of `verdict_ttl_s`:
+One hash per verdict, `<root>:verdict:<id>` (redisio/keyspace.py), with a TTL of `verdict_ttl_s`:
     record        the immutable record as JSON (VerdictRecord without the continue fields)
     passed        "1" / "0", so the Lua script can refuse to mark a passed check
     continued_at  set once, when the customer continued despite a failed check
@@ -27,6 +27,7 @@ from signlink.check.outcome import Outcome
 from signlink.errors import BackendUnavailable, Conflict, NotFound
 from signlink.quality.verdict import Verdict
 from signlink.queue.call_events import CallEventLog, CallEventType
+from signlink.redisio import Keyspace, as_keyspace, is_cluster
 
 MARK_CONTINUED_LUA = resources.files("signlink.records").joinpath("lua/mark_continued.lua").read_text()
 
@@ -106,15 +107,18 @@ class VerdictRecord:
 class VerdictStore:
     """Saves and reads check verdicts. `ttl_s` bounds how long they are kept."""
 
-    def __init__(self, redis: Redis, prefix: str, ttl_s: int, *, events_maxlen: int = 100_000) -> None:
+    def __init__(
+        self, redis: Redis, keys: Keyspace | str, ttl_s: int, *, events_maxlen: int = 100_000
+    ) -> None:
         self._redis = redis
-        self._prefix = prefix
+        # The queue's keyspace: on Cluster the hash and the call-event stream share its slot (one MULTI).
+        self._keys = as_keyspace(keys, cluster=is_cluster(redis))
         self._ttl_s = ttl_s
-        self.events = CallEventLog(redis, prefix, maxlen=events_maxlen)
+        self.events = CallEventLog(redis, self._keys, maxlen=events_maxlen)
         self._mark_continued = redis.register_script(MARK_CONTINUED_LUA)
 
     def key(self, verdict_id: str) -> str:
-        return f"{self._prefix}:verdict:{verdict_id}"
+        return self._keys.key("verdict", verdict_id)
 
     async def save(
         self,

@@ -27,9 +27,13 @@ OWNERS: dict[str, str] = {
     "call": "signaling/presence.py: who of a live call is connected",
     "conn": "signaling/hub.py: connection generations per party",
     "bus": "signaling/bus.py: pub/sub channels, one per connected party",
-    # records/ (moving to PostgreSQL) still takes the root as its `prefix` and appends these itself.
-    "rec": "records/store.py", "session": "records/sessions.py: call records",
-    "agent-session": "records/sessions.py", "verdict": "records/verdicts.py",
+    "call-events": "queue/call_events.py: the call side's event stream (the recorder reads it)",
+    "session": "records/sessions.py: the live state of a call's record",
+    "agent-session": "records/sessions.py: an agent's latest session",
+    "verdict": "records/verdicts.py: check verdicts, live copy",
+    "check": "check/keys.py: watched check states, live check owners, relay channels",
+    # Redis-era records (read once by `signlink db import-redis`, db/import_redis.py).
+    "rec": "db/import_redis.py",
 }  # fmt: skip
 
 _PREFIX = re.compile(r"[A-Za-z0-9_.-]{1,64}")

@@ -42,13 +42,14 @@ CORS_MAX_AGE_S = 600
 async def check_service_ctx(app: web.Application) -> AsyncIterator[None]:
     """The verdict store and the check service; every live check is ended on shutdown."""
     settings = app[keys.SETTINGS]
-    store = VerdictStore(app[keys.REDIS], settings.redis_prefix, settings.verdict_ttl_s)
-    latest = LatestStates(app[keys.REDIS], CheckKeys(settings.redis_prefix), settings.check_watch_ttl_s)
+    space = app[keys.QUEUE].keys  # one keyspace for the deployment (on Cluster: one slot)
+    store = VerdictStore(app[keys.REDIS], space, settings.verdict_ttl_s)
+    latest = LatestStates(app[keys.REDIS], CheckKeys(space), settings.check_watch_ttl_s)
     service = CheckService.from_settings(settings, store, latest)
     app[keys.LATEST_CHECKS] = latest
     app[keys.VERDICTS] = store
     app[keys.CHECKS] = service
-    relay = CheckRelay(app[keys.REDIS], CheckKeys(settings.redis_prefix), service)
+    relay = CheckRelay(app[keys.REDIS], CheckKeys(space), service)
     await relay.start()
     app[keys.CHECK_RELAY] = relay
     yield

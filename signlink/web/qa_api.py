@@ -77,8 +77,9 @@ async def records_ctx(app: web.Application) -> AsyncIterator[None]:
     except ConfigError:
         await db.close()
         raise
-    calls = CallEventLog(redis, settings.redis_prefix, maxlen=settings.queue_events_maxlen)
-    verdicts = VerdictStore(redis, settings.redis_prefix, settings.verdict_ttl_s)
+    space = app[keys.QUEUE].keys  # the stores' keys share the queue's (on Cluster: its slot)
+    calls = CallEventLog(redis, space, maxlen=settings.queue_events_maxlen)
+    verdicts = VerdictStore(redis, space, settings.verdict_ttl_s)
     recorder = Recorder(
         store,
         app[keys.QUEUE],

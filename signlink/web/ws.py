@@ -49,7 +49,7 @@ _TYPE_NAMES = {
 async def calls_ctx(app: web.Application) -> AsyncIterator[None]:
     """The call service of this process, its bus and its background pushes."""
     settings = app[keys.SETTINGS]
-    records = SessionRecords(app[keys.REDIS], settings.redis_prefix, settings.record_retention_days * 86400)
+    records = SessionRecords(app[keys.REDIS], app[keys.QUEUE].keys, settings.record_retention_days * 86400)
     service = CallService(
         settings,
         redis=app[keys.REDIS],

@@ -33,7 +33,7 @@ def clip_cache(pytestconfig: pytest.Config) -> Path:
     cache = getattr(pytestconfig, "cache", None)  # -p no:cacheprovider: no attribute at all
     if cache is None:
         return Path(tempfile.mkdtemp(prefix="signlink-vp8-clips-"))
-    return cache.mkdir("signlink-vp8-clips")
+    return Path(cache.mkdir("signlink-vp8-clips"))
 
 
 @pytest.fixture(scope="session")

@@ -47,7 +47,7 @@ async def test_a_customer_who_moves_out_of_frame_after_passing_is_seen_in_the_of
     watch = await publish(app.session, url, ClipTrack(no_hands_clip))
     try:
         assert "x-google-min-bitrate" not in watch.answer  # the sender caps a watch low on purpose
-        store = LatestStates(redis, CheckKeys(settings.redis_prefix), settings.check_watch_ttl_s)
+        store = LatestStates(redis, CheckKeys(app.app[keys.QUEUE].keys), settings.check_watch_ttl_s)
         latest = await latest_of(store, verdict_id)
         assert latest.passed is False
         assert "hands" in latest.failing

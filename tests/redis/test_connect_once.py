@@ -11,7 +11,7 @@ from tests.conftest import Topology
 
 async def test_two_connects_at_once_open_one_socket(topology: Topology) -> None:
     client = topology.connect()
-    conn = client.connection_pool.make_connection()
+    conn = client.connection_pool.make_connection()  # type: ignore[no-untyped-call]
     await asyncio.gather(conn.connect(), conn.connect())
     assert await client.ping()
     await conn.disconnect()
