@@ -7,7 +7,10 @@ MODELS := models/hand_landmarker.task models/face_detection_short_range.tflite \
 
 .PHONY: run test check pytest models system-deps-run system-deps-test compose-check bench clean
 
+# The SAMPLE service-centre directory is generated and imported on the first run (docs/operations.md).
 run: system-deps-run $(VENV)/.installed models
+	$(BIN)/signlink db migrate >/dev/null
+	$(BIN)/signlink centres sample --if-empty
 	$(BIN)/signlink serve
 
 test: system-deps-test $(VENV)/.installed models node_modules/.installed check compose-check pytest
@@ -47,7 +50,7 @@ pytest: $(VENV)/.installed models node_modules/.installed
 	scripts/loopback-only $(BIN)/pytest -q $(PYTEST_ARGS)
 
 # One benchmark: `make bench BENCH=queue` (quality, quality_live, queue, queue_sim, relay, ws_idle, qa,
-# accept_to_video). Each prints its figures beside a baseline from the same run, JSON last.
+# accept_to_video, finder). Each prints its figures beside a baseline from the same run, JSON last.
 BENCH ?= quality
 bench: $(VENV)/.installed models node_modules/.installed
 	scripts/loopback-only $(BIN)/python -m benchmarks.$(BENCH)

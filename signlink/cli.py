@@ -16,6 +16,7 @@ from typing import TYPE_CHECKING
 from signlink import modelfiles
 from signlink.accounts import Account
 from signlink.accounts import command as user_command
+from signlink.cases import command as centres_command
 from signlink.config import Settings
 from signlink.db import command as db_command
 from signlink.errors import SignlinkError
@@ -174,6 +175,7 @@ def build_parser() -> argparse.ArgumentParser:
     user_command.add_parser(commands)
     user_command.add_demo_parser(commands)
     db_command.add_parser(commands)
+    centres_command.add_parser(commands)
     return parser
 
 
@@ -194,6 +196,8 @@ def main(argv: Sequence[str] | None = None) -> int:
             return user_command.run_demo(settings)
         if args.command == "db":
             return db_command.run(settings, args)
+        if args.command == "centres":
+            return centres_command.run(settings, args)
     except SignlinkError as exc:
         print(f"signlink: {exc}", file=sys.stderr)
         return 2

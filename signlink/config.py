@@ -98,6 +98,11 @@ class Settings:
     topics: tuple[str, ...] = _setting(
         ("phone", "tablet", "wearable", "pc", "smart_home", "repair"), _csv, doc="support topics"
     )
+    case_categories: tuple[str, ...] = _setting(
+        ("screen", "battery", "camera", "charging", "water", "software", "other"),
+        _csv,
+        doc="fault categories an agent picks when opening a service case",
+    )
     priority_classes: tuple[str, ...] = _setting(
         ("emergency", "callback", "normal"), _csv, doc="ticket classes, highest first"
     )
@@ -253,7 +258,7 @@ class Settings:
         for name in ("session_lifetime_s", "login_window_s", "login_max_per_user", "login_max_per_address"):
             if getattr(self, name) < 1:
                 raise ConfigError(f"SIGNLINK_{name.upper()} must be at least 1")
-        for name in ("sign_languages", "topics", "priority_classes"):
+        for name in ("sign_languages", "topics", "priority_classes", "case_categories"):
             if not getattr(self, name):
                 raise ConfigError(f"SIGNLINK_{name.upper()} must list at least one value")
         for name in ("ws_max_message_bytes", "ws_rate_burst"):

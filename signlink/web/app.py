@@ -14,7 +14,7 @@ from signlink.deadline import bounded, stop_task
 from signlink.queue.store import QueueStore
 from signlink.queue.sweeper import Sweeper
 from signlink.redisio import connect, is_cluster, keyspace_for, parse_url
-from signlink.web import auth, check_api, hours_api, keys, qa_api, routes, video_mail_api, ws
+from signlink.web import auth, cases_api, check_api, hours_api, keys, qa_api, routes, video_mail_api, ws
 from signlink.web.health import Health
 from signlink.web.middleware import add_security_headers, error_middleware, metrics_guard
 
@@ -81,6 +81,7 @@ def create_app(settings: Settings) -> web.Application:
     app.cleanup_ctx.append(qa_api.records_ctx)  # the QA records and this process's recorder
     app.cleanup_ctx.append(hours_api.hours_ctx)  # after records_ctx: it uses the database
     app.cleanup_ctx.append(video_mail_api.video_mail_ctx)
+    app.cleanup_ctx.append(cases_api.slots_ctx)  # after records_ctx: it uses the database
     app.on_shutdown.append(ws.close_calls_on_shutdown)
     routes.setup(app)
     return app

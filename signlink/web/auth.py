@@ -47,7 +47,14 @@ _ANONYMOUS_PREFIXES = ("/static/", "/healthz")
 _CSRF_EXEMPT = frozenset({"/login"})
 # Customer endpoints act with a ticket token or check id, never with the staff session, so a staff
 # cookie in the same browser (an agent trying the customer pages) must not make them need its token.
-_CUSTOMER_API_PREFIXES = ("/api/checks", "/api/verdicts/", "/api/tickets", "/api/ratings", "/api/video-mail")
+_CUSTOMER_API_PREFIXES = (
+    "/api/checks",
+    "/api/verdicts/",
+    "/api/tickets",
+    "/api/ratings",
+    "/api/video-mail",
+    "/api/mycase/",
+)
 
 
 @dataclass(frozen=True)

@@ -9,6 +9,7 @@ from aiohttp import web
 from signlink.web import (
     agent_pages,
     auth,
+    cases_api,
     check_api,
     customer_pages,
     health,
@@ -44,6 +45,7 @@ def setup(app: web.Application) -> None:
     app.router.add_get("/ws", ws.websocket)
     customer_pages.setup_routes(app)
     qa_api.setup_routes(app)
+    cases_api.setup_routes(app)
     app.router.add_get("/metrics", metrics.metrics)
     qa_pages.setup_routes(app)
     hours_api.setup_routes(app)

@@ -108,6 +108,7 @@ async def empty_database(url: str) -> None:
         await conn.close()
 
 
+CASE_TABLES = ("bookings", "case_events", "case_tickets", "cases", "slots", "centres")
 TRUNCATED = (
     *partitions.TABLES,
     "dead_events",
@@ -115,6 +116,7 @@ TRUNCATED = (
     "hours_calendars",
     "video_mail_chunks",
     "video_mails",
+    *CASE_TABLES,
 )
 
 
