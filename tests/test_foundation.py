@@ -90,10 +90,10 @@ async def test_healthz_ok(aiohttp_client: AiohttpClient, settings: Settings) -> 
 
 
 async def test_healthz_degraded_while_redis_is_down_then_recovers(
-    aiohttp_client: AiohttpClient, tmp_path: Path
+    aiohttp_client: AiohttpClient, tmp_path: Path, database_url: str
 ) -> None:
     server = RedisProcess(tmp_path).start()
-    client = await aiohttp_client(create_app(Settings(redis_url=server.url)))
+    client = await aiohttp_client(create_app(Settings(redis_url=server.url, database_url=database_url)))
     assert (await client.get("/healthz")).status == 200
     server.kill()
     response = await client.get("/healthz")
@@ -107,6 +107,14 @@ async def test_healthz_degraded_while_redis_is_down_then_recovers(
                 assert (await response.json())["status"] == "degraded"
                 await asyncio.sleep(0.02)
         body = await response.json()
-        assert body == {"status": "ok", "redis": True, "bus": True, "revocations": True, "queue_events": True}
+        assert body == {
+            "status": "ok",
+            "redis": True,
+            "bus": True,
+            "revocations": True,
+            "queue_events": True,
+            "database": True,
+            "recorder_behind_events": 0,
+        }
     finally:
         restarted.stop()
