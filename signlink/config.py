@@ -238,46 +238,12 @@ class Settings:
     def validate(self) -> None:
         if not 0 < self.port < 65536:
             raise ConfigError(f"SIGNLINK_PORT must be 1-65535, got {self.port}")
-        for name in ("check_max_candidates", "check_max_per_address"):
-            if getattr(self, name) < 1:
-                raise ConfigError(f"SIGNLINK_{name.upper()} must be at least 1")
-        if self.check_no_media_s <= 0:
-            raise ConfigError("SIGNLINK_CHECK_NO_MEDIA_S must be positive")
-        for name in ("check_watch_max_s", "check_watch_analysis_fps", "check_watch_window_s"):
-            if getattr(self, name) <= 0:
-                raise ConfigError(f"SIGNLINK_{name.upper()} must be positive")
-        for name in ("check_watch_max_concurrent", "check_watch_ttl_s"):
-            if getattr(self, name) < 1:
-                raise ConfigError(f"SIGNLINK_{name.upper()} must be at least 1")
-        for name in ("check_max_concurrent", "check_max_offer_bytes", "max_missed_offers"):
-            if getattr(self, name) < 1:
-                raise ConfigError(f"SIGNLINK_{name.upper()} must be at least 1")
-        for name in ("check_timeout_s", "check_analysis_fps", "check_window_s", "offer_timeout_s"):
-            if getattr(self, name) <= 0:
-                raise ConfigError(f"SIGNLINK_{name.upper()} must be positive")
-        for name in ("session_lifetime_s", "login_window_s", "login_max_per_user", "login_max_per_address"):
-            if getattr(self, name) < 1:
-                raise ConfigError(f"SIGNLINK_{name.upper()} must be at least 1")
-        for name in ("sign_languages", "topics", "priority_classes", "case_categories"):
-            if not getattr(self, name):
-                raise ConfigError(f"SIGNLINK_{name.upper()} must list at least one value")
-        for name in ("ws_max_message_bytes", "ws_rate_burst"):
-            if getattr(self, name) < 1:
-                raise ConfigError(f"SIGNLINK_{name.upper()} must be at least 1")
-        for name in ("ws_rate_per_s", "ws_hello_timeout_s", "call_presence_interval_s"):
-            if getattr(self, name) <= 0:
-                raise ConfigError(f"SIGNLINK_{name.upper()} must be positive")
-        for name in ("record_retention_days", "database_pool_min", "recorder_batch", "recorder_lag_alarm"):
-            if getattr(self, name) < 1:
-                raise ConfigError(f"SIGNLINK_{name.upper()} must be at least 1")
+        for names, broken, complaint in _RULES:
+            for name in names:
+                if broken(getattr(self, name)):
+                    raise ConfigError(f"SIGNLINK_{name.upper()} {complaint}")
         if self.database_pool_max < self.database_pool_min:
             raise ConfigError("SIGNLINK_DATABASE_POOL_MAX must be at least SIGNLINK_DATABASE_POOL_MIN")
-        for name in ("qa_service_level_s", "qa_service_level_strict_s"):
-            if getattr(self, name) <= 0:
-                raise ConfigError(f"SIGNLINK_{name.upper()} must be positive")
-        for name in ("aging_points_per_min", "class_gap_points", "offer_retry_s", "heartbeat_grace_s"):
-            if getattr(self, name) < 0:
-                raise ConfigError(f"SIGNLINK_{name.upper()} must not be negative")
         if "emergency" in self.priority_classes and self.priority_classes[0] != "emergency":
             raise ConfigError("SIGNLINK_PRIORITY_CLASSES: emergency must come first (it goes above all)")
 
@@ -288,6 +254,51 @@ class Settings:
         settings = Settings(**values)
         settings.validate()
         return settings
+
+
+# The range rules of validate(): which fields each applies to, kept as data so a new setting is one word.
+_AT_LEAST_ONE = (
+    "check_max_candidates",
+    "check_max_per_address",
+    "check_watch_max_concurrent",
+    "check_watch_ttl_s",
+    "check_max_concurrent",
+    "check_max_offer_bytes",
+    "max_missed_offers",
+    "session_lifetime_s",
+    "login_window_s",
+    "login_max_per_user",
+    "login_max_per_address",
+    "ws_max_message_bytes",
+    "ws_rate_burst",
+    "record_retention_days",
+    "database_pool_min",
+    "recorder_batch",
+    "recorder_lag_alarm",
+)
+_POSITIVE = (
+    "check_no_media_s",
+    "check_watch_max_s",
+    "check_watch_analysis_fps",
+    "check_watch_window_s",
+    "check_timeout_s",
+    "check_analysis_fps",
+    "check_window_s",
+    "offer_timeout_s",
+    "ws_rate_per_s",
+    "ws_hello_timeout_s",
+    "call_presence_interval_s",
+    "qa_service_level_s",
+    "qa_service_level_strict_s",
+)
+_NOT_NEGATIVE = ("aging_points_per_min", "class_gap_points", "offer_retry_s", "heartbeat_grace_s")
+_NON_EMPTY = ("sign_languages", "topics", "priority_classes", "case_categories")
+_RULES: tuple[tuple[tuple[str, ...], Callable[[Any], bool], str], ...] = (
+    (_AT_LEAST_ONE, lambda value: value < 1, "must be at least 1"),
+    (_POSITIVE, lambda value: value <= 0, "must be positive"),
+    (_NOT_NEGATIVE, lambda value: value < 0, "must not be negative"),
+    (_NON_EMPTY, lambda value: not value, "must list at least one value"),
+)
 
 
 def describe() -> list[tuple[str, str, str]]:

@@ -9,6 +9,7 @@ from __future__ import annotations
 import json
 from collections import Counter
 from collections.abc import Iterable, Mapping
+from dataclasses import dataclass
 from typing import Any
 
 from signlink.queue.models import (
@@ -45,100 +46,152 @@ def _nonzero(counts: Mapping[str, Any]) -> dict[str, int]:
     return {k: int(v) for k, v in counts.items() if int(v) != 0}
 
 
+@dataclass(frozen=True)
+class _Dump:
+    """The dump parsed once; every check below reads from it."""
+
+    tickets: dict[str, Record]
+    agents: dict[str, Record]
+    offers: dict[str, Record]
+    sessions: dict[str, str]
+    offer_due: dict[str, float]
+    seen: dict[str, float]
+    done: dict[str, float]
+    retry: dict[str, float]
+    queues: dict[str, tuple[dict[str, float], dict[str, float], dict[str, float]]]
+
+
+def _parse(dump: Mapping[str, Any]) -> _Dump:
+    return _Dump(
+        tickets=_records(dump["tickets"]),
+        agents=_records(dump["agents"]),
+        offers=_records(dump["offers"]),
+        sessions=_hash(dump["sessions"]),
+        offer_due=_zset(dump["offer_due"]),
+        seen=_zset(dump["ticket_seen"]),
+        done=_zset(dump["done"]),
+        retry=_zset(dump["retry"]),
+        queues={p["name"]: (_zset(p["wait"]), _zset(p["age"]), _zset(p["idle"])) for p in dump["pairs"]},
+    )
+
+
 def check(dump: Mapping[str, Any]) -> list[str]:
-    tickets = _records(dump["tickets"])
-    agents = _records(dump["agents"])
-    offers = _records(dump["offers"])
-    sessions = _hash(dump["sessions"])
-    offer_due = _zset(dump["offer_due"])
-    seen = _zset(dump["ticket_seen"])
-    done = _zset(dump["done"])
-    retry = _zset(dump["retry"])
-    queues = {p["name"]: (_zset(p["wait"]), _zset(p["age"]), _zset(p["idle"])) for p in dump["pairs"]}
+    d = _parse(dump)
+    errors = _check_queues(d)
+    for tid, t in d.tickets.items():
+        errors += _check_ticket(d, tid, t)
+    errors += _check_offers(d)
+    for aid, a in d.agents.items():
+        errors += _check_agent(d, aid, a)
+    errors += _check_counters(dump, d.agents.values())
+    return errors
+
+
+def _check_queues(d: _Dump) -> list[str]:
     errors: list[str] = []
     err = errors.append
-
-    for name, (wait, age, idle) in queues.items():
+    for name, (wait, age, idle) in d.queues.items():
         for tid in wait:
-            t = tickets.get(tid)
+            t = d.tickets.get(tid)
             if not t or t["state"] != TicketState.WAITING or f"{t['lang']}/{t['topic']}" != name:
                 err(f"{tid} in wait:{name} but is {t and t['state']} of {t and t['lang']}/{t and t['topic']}")
         for tid in age:
-            t = tickets.get(tid)
+            t = d.tickets.get(tid)
             if not t or t["state"] not in (TicketState.WAITING, TicketState.OFFERED):
                 err(f"{tid} in age:{name} but is {t and t['state']}")
         for aid in idle:
-            a = agents.get(aid)
+            a = d.agents.get(aid)
             if not a or a["status"] != AgentStatus.AVAILABLE or name not in _skill_pairs(a):
                 err(f"agent {aid} idle in {name} but is {a and a['status']}")
+    return errors
 
-    for tid, t in tickets.items():
-        state, pair = t["state"], f"{t['lang']}/{t['topic']}"
-        in_wait = [name for name, (wait, _, _) in queues.items() if tid in wait]
-        in_age = [name for name, (_, age, _) in queues.items() if tid in age]
-        if state == TicketState.WAITING:
-            if in_wait != [pair]:
-                err(f"waiting {tid} is in wait queues {in_wait}, expected [{pair}]")
-            elif queues[pair][0][tid] != float(t["score"]):
-                err(f"waiting {tid} has score {queues[pair][0][tid]} instead of its own {t['score']}")
-        elif in_wait:
-            err(f"{state} {tid} is still in wait queues {in_wait}")
-        active = state in (TicketState.WAITING, TicketState.OFFERED)
-        if active and (in_age != [pair] or tid not in seen):
-            err(f"{state} {tid}: age queues {in_age}, heartbeat tracked {tid in seen}")
-        if not active and (in_age or tid in seen):
-            err(f"{state} {tid} still in age queues {in_age} or heartbeat set")
-        if state == TicketState.OFFERED:
-            offer = offers.get(t["offer"])
-            agent = agents.get(t["agent"])
-            if not offer or offer["ticket"] != tid or offer["agent"] != t["agent"]:
-                err(f"offered {tid} has no matching offer {t['offer']}")
-            if not agent or agent["status"] != AgentStatus.ON_OFFER or agent["offer"] != t["offer"]:
-                err(f"offered {tid}: agent {t['agent']} is not on its offer")
-        elif t["offer"]:
-            err(f"{state} {tid} still points at offer {t['offer']}")
-        if state == TicketState.IN_CALL:
-            agent = agents.get(t["agent"])
-            if sessions.get(t["session"]) != tid:
-                err(f"in-call {tid}: session {t['session']} not mapped to it")
-            if not agent or agent["status"] != AgentStatus.IN_CALL or agent["session"] != t["session"]:
-                err(f"in-call {tid}: agent {t['agent']} is not in its session")
-        if state in (TicketState.ENDED, TicketState.ABANDONED) and tid not in done:
-            err(f"{state} {tid} is not scheduled for purging")
 
-    per_ticket = Counter(o["ticket"] for o in offers.values())
-    per_agent = Counter(o["agent"] for o in offers.values())
-    errors += [f"ticket {t} has {n} open offers" for t, n in per_ticket.items() if n > 1]
+def _check_ticket(d: _Dump, tid: str, t: Record) -> list[str]:
+    errors: list[str] = []
+    err = errors.append
+    state, pair = t["state"], f"{t['lang']}/{t['topic']}"
+    in_wait = [name for name, (wait, _, _) in d.queues.items() if tid in wait]
+    in_age = [name for name, (_, age, _) in d.queues.items() if tid in age]
+    if state == TicketState.WAITING:
+        if in_wait != [pair]:
+            err(f"waiting {tid} is in wait queues {in_wait}, expected [{pair}]")
+        elif d.queues[pair][0][tid] != float(t["score"]):
+            err(f"waiting {tid} has score {d.queues[pair][0][tid]} instead of its own {t['score']}")
+    elif in_wait:
+        err(f"{state} {tid} is still in wait queues {in_wait}")
+    active = state in (TicketState.WAITING, TicketState.OFFERED)
+    if active and (in_age != [pair] or tid not in d.seen):
+        err(f"{state} {tid}: age queues {in_age}, heartbeat tracked {tid in d.seen}")
+    if not active and (in_age or tid in d.seen):
+        err(f"{state} {tid} still in age queues {in_age} or heartbeat set")
+    if state == TicketState.OFFERED:
+        errors += _check_offered_ticket(d, tid, t)
+    elif t["offer"]:
+        err(f"{state} {tid} still points at offer {t['offer']}")
+    if state == TicketState.IN_CALL:
+        errors += _check_in_call_ticket(d, tid, t)
+    if state in (TicketState.ENDED, TicketState.ABANDONED) and tid not in d.done:
+        err(f"{state} {tid} is not scheduled for purging")
+    return errors
+
+
+def _check_offered_ticket(d: _Dump, tid: str, t: Record) -> list[str]:
+    errors = []
+    offer = d.offers.get(t["offer"])
+    agent = d.agents.get(t["agent"])
+    if not offer or offer["ticket"] != tid or offer["agent"] != t["agent"]:
+        errors.append(f"offered {tid} has no matching offer {t['offer']}")
+    if not agent or agent["status"] != AgentStatus.ON_OFFER or agent["offer"] != t["offer"]:
+        errors.append(f"offered {tid}: agent {t['agent']} is not on its offer")
+    return errors
+
+
+def _check_in_call_ticket(d: _Dump, tid: str, t: Record) -> list[str]:
+    errors = []
+    agent = d.agents.get(t["agent"])
+    if d.sessions.get(t["session"]) != tid:
+        errors.append(f"in-call {tid}: session {t['session']} not mapped to it")
+    if not agent or agent["status"] != AgentStatus.IN_CALL or agent["session"] != t["session"]:
+        errors.append(f"in-call {tid}: agent {t['agent']} is not in its session")
+    return errors
+
+
+def _check_offers(d: _Dump) -> list[str]:
+    per_ticket = Counter(o["ticket"] for o in d.offers.values())
+    per_agent = Counter(o["agent"] for o in d.offers.values())
+    errors = [f"ticket {t} has {n} open offers" for t, n in per_ticket.items() if n > 1]
     errors += [f"agent {a} has {n} open offers" for a, n in per_agent.items() if n > 1]
-    for oid, o in offers.items():
+    for oid, o in d.offers.items():
         # JSON keeps ~14 significant digits; the sorted set the exact double.
-        if abs(offer_due.get(oid, -1.0) - float(o["deadline"])) > 1e-3:
-            err(f"offer {oid} deadline not scheduled")
-    errors += [f"due offer {oid} does not exist" for oid in offer_due if oid not in offers]
+        if abs(d.offer_due.get(oid, -1.0) - float(o["deadline"])) > 1e-3:
+            errors.append(f"offer {oid} deadline not scheduled")
+    errors += [f"due offer {oid} does not exist" for oid in d.offer_due if oid not in d.offers]
+    return errors
 
-    for aid, a in agents.items():
-        status = a["status"]
-        if status == AgentStatus.ON_OFFER:
-            open_offer = offers.get(a["offer"])
-            if not open_offer or open_offer["agent"] != aid:
-                err(f"agent {aid} on offer without offer {a['offer']}")
-        elif a["offer"]:
-            err(f"{status} agent {aid} still points at offer {a['offer']}")
-        idle_in = {name for name, (_, _, idle) in queues.items() if aid in idle}
-        expected = {p for p in _skill_pairs(a) if p in queues}
-        pausing = status == AgentStatus.AVAILABLE and a["retry"] > 0
-        if pausing != (aid in retry):
-            err(f"agent {aid} retry pause {a['retry']} vs scheduled {aid in retry}")
-        if status == AgentStatus.AVAILABLE and not pausing and idle_in != expected:
-            err(f"available agent {aid} idle in {sorted(idle_in)}, expected {sorted(expected)}")
-        if (status != AgentStatus.AVAILABLE or pausing) and idle_in:
-            err(f"{status} agent {aid} is idle in {sorted(idle_in)}")
-        if status == AgentStatus.IN_CALL:
-            t = tickets.get(sessions.get(a["session"], ""))
-            if not t or t["state"] != TicketState.IN_CALL or t["agent"] != aid:
-                err(f"agent {aid} in call without an in-call ticket (session {a['session']})")
 
-    errors += _check_counters(dump, agents.values())
+def _check_agent(d: _Dump, aid: str, a: Record) -> list[str]:
+    errors: list[str] = []
+    err = errors.append
+    status = a["status"]
+    if status == AgentStatus.ON_OFFER:
+        open_offer = d.offers.get(a["offer"])
+        if not open_offer or open_offer["agent"] != aid:
+            err(f"agent {aid} on offer without offer {a['offer']}")
+    elif a["offer"]:
+        err(f"{status} agent {aid} still points at offer {a['offer']}")
+    idle_in = {name for name, (_, _, idle) in d.queues.items() if aid in idle}
+    expected = {p for p in _skill_pairs(a) if p in d.queues}
+    pausing = status == AgentStatus.AVAILABLE and a["retry"] > 0
+    if pausing != (aid in d.retry):
+        err(f"agent {aid} retry pause {a['retry']} vs scheduled {aid in d.retry}")
+    if status == AgentStatus.AVAILABLE and not pausing and idle_in != expected:
+        err(f"available agent {aid} idle in {sorted(idle_in)}, expected {sorted(expected)}")
+    if (status != AgentStatus.AVAILABLE or pausing) and idle_in:
+        err(f"{status} agent {aid} is idle in {sorted(idle_in)}")
+    if status == AgentStatus.IN_CALL:
+        t = d.tickets.get(d.sessions.get(a["session"], ""))
+        if not t or t["state"] != TicketState.IN_CALL or t["agent"] != aid:
+            err(f"agent {aid} in call without an in-call ticket (session {a['session']})")
     return errors
 
 

@@ -23,7 +23,7 @@ from dataclasses import dataclass, field
 from typing import Any
 
 from signlink.records.quality import Reason
-from signlink.records.row import Row
+from signlink.records.row import Row, SessionLine
 from signlink.records.ticket import CheckStatus, Outcome
 
 Counters = dict[str, float]
@@ -164,6 +164,15 @@ def contribution(row: Row | None) -> Contribution:
         out.add(answer_bin(row.answer_s))
     if row.outcome is Outcome.ABANDONED and row.waited_s is not None:
         out.add("abandon_wait_sum", row.waited_s)
+    _add_offers(out, row)
+    for s in row.sessions:
+        _add_session(out, s)
+    _add_check(out, row)
+    _add_quality(out, row)
+    return out
+
+
+def _add_offers(out: Contribution, row: Row) -> None:
     for agent, outcome in row.offers:
         out.add("offers_made")
         if outcome in _OFFER_FIELD:
@@ -171,25 +180,30 @@ def contribution(row: Row | None) -> Contribution:
         out.add_agent(agent, "offers")
         if outcome in ("declined", "timed_out"):
             out.add_agent(agent, outcome)
-    for s in row.sessions:
-        out.add_agent(s.agent, "handled")
-        if s.talk_s is not None:
-            handle = s.talk_s + (s.wrap_s or 0.0)
-            out.add("talk_sum", s.talk_s)
-            out.add("talk_n")
-            out.add("handle_sum", handle)
-            out.add("handle_n")
-            out.add_agent(s.agent, "talk_sum", s.talk_s)
-            out.add_agent(s.agent, "handle_sum", handle)
-            out.add_agent(s.agent, "handle_n")
-        if s.talk_s is not None and s.wrap_s is not None:
-            out.add("wrap_sum", s.wrap_s)
-            out.add("wrap_n")
-        if s.rating is not None:
-            out.add("rating_sum", s.rating)
-            out.add("rating_n")
-            out.add_agent(s.agent, "rating_sum", s.rating)
-            out.add_agent(s.agent, "rating_n")
+
+
+def _add_session(out: Contribution, s: SessionLine) -> None:
+    out.add_agent(s.agent, "handled")
+    if s.talk_s is not None:
+        handle = s.talk_s + (s.wrap_s or 0.0)
+        out.add("talk_sum", s.talk_s)
+        out.add("talk_n")
+        out.add("handle_sum", handle)
+        out.add("handle_n")
+        out.add_agent(s.agent, "talk_sum", s.talk_s)
+        out.add_agent(s.agent, "handle_sum", handle)
+        out.add_agent(s.agent, "handle_n")
+    if s.talk_s is not None and s.wrap_s is not None:
+        out.add("wrap_sum", s.wrap_s)
+        out.add("wrap_n")
+    if s.rating is not None:
+        out.add("rating_sum", s.rating)
+        out.add("rating_n")
+        out.add_agent(s.agent, "rating_sum", s.rating)
+        out.add_agent(s.agent, "rating_n")
+
+
+def _add_check(out: Contribution, row: Row) -> None:
     if row.check != CheckStatus.NONE.value:
         out.add("checked")
         out.add(f"check_{row.check}")
@@ -199,6 +213,9 @@ def contribution(row: Row | None) -> Contribution:
     if row.check_s is not None:
         out.add("check_dur_sum", row.check_s)
         out.add(check_bin(row.check_s))
+
+
+def _add_quality(out: Contribution, row: Row) -> None:
     samples, fps_sum, fps_n, rtt_sum, rtt_n, loss_sum, loss_n = row.quality
     if samples:
         out.add("q_calls")
@@ -213,7 +230,6 @@ def contribution(row: Row | None) -> Contribution:
         for reason in row.reasons:
             if reason in (Reason.LOW_FPS.value, Reason.HIGH_DELAY.value):
                 out.add(f"q_{reason}")
-    return out
 
 
 def difference(new: Counters, old: Counters) -> Counters:

@@ -81,22 +81,8 @@ async def _client(store: QueueStore, rng: random.Random, until: float, report: R
                 await store.agent_away(agent)
             elif roll < 0.62 and agent not in SILENT:
                 await store.agent_logout(agent)
-            elif roll < 0.78:
-                offer = (await store.get_agent(agent)).offer_id
-                if offer and agent not in SILENT:
-                    await store.accept(agent, offer)
-            elif roll < 0.83:
-                offer = (await store.get_agent(agent)).offer_id
-                if offer and agent not in SILENT:
-                    await store.decline(rng.choice([agent, *AGENTS]), offer)
-            elif roll < 0.93:
-                session = (await store.get_agent(agent)).session_id
-                if session:
-                    await store.end_session(session, by=rng.choice(list(EndedBy)))
-            elif roll < 0.96 and mine:
-                await store.transfer(rng.choice(mine), rng.choice(LANGS), rng.choice(TOPICS))
             else:
-                await store.agent_heartbeat(agent)
+                await _call_op(store, rng, roll, agent, mine)
         except EXPECTED:
             pass
         except BadRequest as exc:
@@ -105,6 +91,26 @@ async def _client(store: QueueStore, rng: random.Random, until: float, report: R
         except Exception as exc:
             report.failures.append(f"{type(exc).__name__}: {exc}")
         report.ops += 1
+
+
+async def _call_op(store: QueueStore, rng: random.Random, roll: float, agent: str, mine: list[str]) -> None:
+    """_client's offer, session, transfer and heartbeat operations (apart to keep _client simple)."""
+    if roll < 0.78:
+        offer = (await store.get_agent(agent)).offer_id
+        if offer and agent not in SILENT:
+            await store.accept(agent, offer)
+    elif roll < 0.83:
+        offer = (await store.get_agent(agent)).offer_id
+        if offer and agent not in SILENT:
+            await store.decline(rng.choice([agent, *AGENTS]), offer)
+    elif roll < 0.93:
+        session = (await store.get_agent(agent)).session_id
+        if session:
+            await store.end_session(session, by=rng.choice(list(EndedBy)))
+    elif roll < 0.96 and mine:
+        await store.transfer(rng.choice(mine), rng.choice(LANGS), rng.choice(TOPICS))
+    else:
+        await store.agent_heartbeat(agent)
 
 
 async def run(url: str, seed: int, seconds: float, clients: int) -> Report:
