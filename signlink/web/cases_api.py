@@ -21,8 +21,8 @@ from signlink.cases.calendar import booking_ics
 from signlink.cases.cases import NewCase, open_case
 from signlink.errors import BackendUnavailable, BadRequest, Forbidden
 from signlink.web import keys
+from signlink.web.api_input import json_object, text_field
 from signlink.web.auth import current_account, require_role
-from signlink.web.tickets_api import _body, _field
 
 log = logging.getLogger(__name__)
 
@@ -119,23 +119,23 @@ async def centres(request: web.Request) -> web.Response:
 @require_role(Role.AGENT, Role.SUPERVISOR)
 async def create_case(request: web.Request) -> web.Response:
     """POST /api/cases: open a case from a ticket; device, serial, topic and check come from the ticket."""
-    body = await _body(request)
+    body = await json_object(request)
     account = current_account(request)
     assert account is not None  # require_role
-    ticket = await request.app[keys.QUEUE].get_ticket(_field(body, "ticket_id", required=True) or "")
+    ticket = await request.app[keys.QUEUE].get_ticket(text_field(body, "ticket_id", required=True) or "")
     if account.role is Role.AGENT and ticket.agent_id != account.username:
         raise Forbidden("only the agent who took this ticket may open its case")
     new = NewCase(
         ticket_id=ticket.id,
-        category=_field(body, "category", required=True) or "",
-        outcome=_field(body, "outcome", required=True) or "",
+        category=text_field(body, "category", required=True) or "",
+        outcome=text_field(body, "outcome", required=True) or "",
         agent=account.username,
         device_model=ticket.device_model or "",
         serial=ticket.device_serial or "",
         topic=ticket.topic,
         verdict_id=ticket.verdict_id or "",
-        description=_field(body, "description") or "",
-        email=_field(body, "email") or "",
+        description=text_field(body, "description") or "",
+        email=text_field(body, "email") or "",
     )
     db = request.app[keys.DATABASE]
     opened = await open_case(db, new, request.app[keys.SETTINGS].case_categories)
@@ -148,7 +148,7 @@ async def get_case(request: web.Request) -> web.Response:
 
 
 def _when(body: dict[str, Any], name: str) -> datetime:
-    raw = _field(body, name, required=True) or ""
+    raw = text_field(body, name, required=True) or ""
     try:
         return datetime.fromisoformat(raw.replace("Z", "+00:00"))
     except ValueError:
@@ -160,13 +160,13 @@ async def book(request: web.Request) -> web.Response:
     """POST /api/cases/{number}/booking: {"slot_id": N} or {"kind": "mail_in", pickup_from, ...}."""
     db = request.app[keys.DATABASE]
     case = await view.load(db, number=_number(request))
-    body = await _body(request)
+    body = await json_object(request)
     if body.get("kind") == "mail_in":
         mail = booking.MailIn(
             _when(body, "pickup_from"),
             _when(body, "pickup_until"),
-            _field(body, "pickup_address", required=True) or "",
-            _field(body, "shipping_ref") or "",
+            text_field(body, "pickup_address", required=True) or "",
+            text_field(body, "shipping_ref") or "",
         )
         await booking.book_mail_in(db, case.id, mail, datetime.now(UTC))
     else:

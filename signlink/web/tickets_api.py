@@ -8,59 +8,24 @@ from __future__ import annotations
 
 import logging
 import re
-from typing import Any
 
 from aiohttp import web
 
-from signlink import ids, jsonedge
+from signlink import ids
 from signlink.check.outcome import NO_VERDICT
 from signlink.errors import BadRequest, Conflict, NotFound
 from signlink.queue.errors import AlreadyQueued, NotServed
 from signlink.queue.models import JoinRequest, TicketState
 from signlink.web import hours_api, keys, limits
+from signlink.web.api_input import bearer_token, json_object, text_field
 
 CUSTOMER_CLASSES = ("normal", "callback")  # "emergency" is set by staff, never chosen by a customer
 COMMENT_MAX_CHARS = 500
-MAX_BODY_BYTES = 8 * 1024
 WS_URL = "/ws"
 _TOKEN = ids.TOKEN
 _CONTROL = re.compile(r"[\x00-\x08\x0b\x0c\x0e-\x1f\x7f]")  # newlines are fine in a comment
 _NO_STORE = {"Cache-Control": "no-store"}
 log = logging.getLogger(__name__)
-
-
-async def _body(request: web.Request) -> dict[str, Any]:
-    if request.content_length is not None and request.content_length > MAX_BODY_BYTES:
-        raise BadRequest("the request body is too large", status=413, code="too_large")
-    raw = await request.content.read(MAX_BODY_BYTES + 1)
-    if len(raw) > MAX_BODY_BYTES:
-        raise BadRequest("the request body is too large", status=413, code="too_large")
-    try:
-        body = jsonedge.loads(raw)
-    except jsonedge.EdgeError as exc:
-        raise BadRequest(str(exc), code=exc.code) from None
-    if not isinstance(body, dict):
-        raise BadRequest("the body must be a JSON object", code="malformed_json")
-    return body
-
-
-def _field(body: dict[str, Any], name: str, *, required: bool = False) -> str | None:
-    value = body.get(name)
-    if value is None or value == "":
-        if required:
-            raise BadRequest(f"{name} is required", code="bad_field")
-        return None
-    if not isinstance(value, str):
-        raise BadRequest(f"{name} must be a string", code="bad_field")
-    return value
-
-
-def bearer_token(request: web.Request) -> str | None:
-    header = request.headers.get("Authorization", "")
-    scheme, _, token = header.partition(" ")
-    if scheme.lower() != "bearer" or not _TOKEN.fullmatch(token.strip()):
-        return None
-    return token.strip()
 
 
 async def service_info(request: web.Request) -> web.Response:
@@ -83,13 +48,13 @@ async def service_info(request: web.Request) -> web.Response:
 async def create_ticket(request: web.Request) -> web.Response:
     """POST /api/tickets: join the queue. A page that still has a token sends it as a Bearer header."""
     await limits.limit(request, "tickets")
-    body = await _body(request)
-    language = _field(body, "language", required=True)
-    topic = _field(body, "topic", required=True)
-    priority = _field(body, "priority_class") or "normal"
+    body = await json_object(request)
+    language = text_field(body, "language", required=True)
+    topic = text_field(body, "topic", required=True)
+    priority = text_field(body, "priority_class") or "normal"
     if priority not in CUSTOMER_CLASSES:
         raise BadRequest(f"priority_class must be one of {', '.join(CUSTOMER_CLASSES)}", code="bad_field")
-    verdict_id = _field(body, "verdict_id")
+    verdict_id = text_field(body, "verdict_id")
     if verdict_id == NO_VERDICT:  # what the check page passes on when the check was skipped
         verdict_id = None
     if verdict_id is not None:
@@ -110,8 +75,8 @@ async def create_ticket(request: web.Request) -> web.Response:
         topic=topic,
         priority_class=priority,
         verdict_id=verdict_id,
-        device_model=_field(body, "device_model"),
-        device_serial=_field(body, "device_serial"),
+        device_model=text_field(body, "device_model"),
+        device_serial=text_field(body, "device_serial"),
     )
     queue = request.app[keys.QUEUE]
     try:
@@ -169,12 +134,12 @@ async def leave_ticket(request: web.Request) -> web.Response:
 async def create_rating(request: web.Request) -> web.Response:
     """POST /api/ratings {token, score 1-5, comment?}: after the call, stored with its session."""
     await limits.limit(request, "ratings")
-    body = await _body(request)
-    token = _field(body, "token", required=True)
+    body = await json_object(request)
+    token = text_field(body, "token", required=True)
     score = body.get("score")
     if not isinstance(score, int) or isinstance(score, bool) or not 1 <= score <= 5:
         raise BadRequest("score must be a whole number from 1 to 5", code="bad_field")
-    comment = (_field(body, "comment") or "").strip()
+    comment = (text_field(body, "comment") or "").strip()
     if _CONTROL.search(comment):
         raise BadRequest("comment contains control characters", code="bad_field")
     if len(comment) > COMMENT_MAX_CHARS:

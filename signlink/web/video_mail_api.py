@@ -25,8 +25,8 @@ from signlink.videomail import mailer
 from signlink.videomail.checks import NewMail, base_type
 from signlink.videomail.store import Mail, OffsetMismatch, VideoMailStore
 from signlink.web import i18n, keys
+from signlink.web.api_input import bearer_token
 from signlink.web.auth import current_account, require_role
-from signlink.web.tickets_api import bearer_token
 
 log = logging.getLogger(__name__)
 VIDEO_MAIL: web.AppKey[VideoMailStore] = web.AppKey("video_mail")

@@ -15,7 +15,7 @@ from signlink.errors import NotFound
 from signlink.hours.facts import facts
 from signlink.queue.estimator import PRIOR_ACCEPT_S
 from signlink.web import keys
-from signlink.web.tickets_api import bearer_token
+from signlink.web.api_input import bearer_token
 
 _NO_STORE = {"Cache-Control": "no-store"}
 
