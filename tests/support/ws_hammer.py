@@ -59,7 +59,8 @@ class Tally:
     joined_at: dict[str, float] = field(default_factory=dict)  # ticket id -> 201 received (monotonic)
     offered_at: dict[str, float] = field(default_factory=dict)  # ticket id -> first offer seen
     session_of: dict[str, str] = field(default_factory=dict)  # ticket id -> its call's session id
-    left: set[str] = field(default_factory=set)  # tickets whose customer left on purpose
+    left: set[str] = field(default_factory=set)  # tickets whose customer sent `leave` (maybe lost)
+    left_confirmed: set[str] = field(default_factory=set)  # ... and heard `left`
     lost: list[str] = field(default_factory=list)
 
     def bad(self, text: str) -> None:
@@ -123,6 +124,9 @@ class Party:
         self.sock: Sock | None = None
 
     def hello(self) -> dict[str, Any]:
+        raise NotImplementedError
+
+    async def step(self, session: aiohttp.ClientSession) -> None:
         raise NotImplementedError
 
     def handle(self, data: dict[str, Any]) -> None:
@@ -197,6 +201,7 @@ class Customer(Party):
         self.ticket = ""
         self.state = "none"  # none, waiting, in_call, finished
         self.session_id = ""
+        self.leaving: asyncio.Future[str] | None = None  # the answer to a `leave`: "left" or an error
 
     def hello(self) -> dict[str, Any]:
         return {"type": "hello", "role": "customer", "token": self.token, "pc": "new"}
@@ -207,7 +212,11 @@ class Customer(Party):
             self._take(data["state"])
         elif kind == "session":
             self.state, self.session_id = "in_call", data["session_id"]
+        elif kind == "error" and data.get("ref") == "leave" and self.leaving and not self.leaving.done():
+            self.leaving.set_result(data["code"])
         elif kind in ("ended", "left"):
+            if kind == "left" and self.leaving and not self.leaving.done():
+                self.leaving.set_result("left")
             self.state = "finished"
             if kind == "left" and data.get("reason") == "timeout":
                 self.world.tally.lost.append(f"{self.ticket} timed out of the queue")
@@ -273,11 +282,28 @@ class Customer(Party):
             await self._hello_checked(session, takeover=True)
         elif roll < 0.72 and self.state == "waiting":
             tally.ops["leave"] += 1
-            tally.left.add(self.ticket)
-            await sock.send({"type": "leave"})
+            await self._leave(sock)
         elif roll < 0.80 and self.state == "in_call":
             tally.ops["end"] += 1
             await sock.send({"type": "end"})
+
+    async def _leave(self, sock: Sock) -> None:
+        """Leave and wait for the answer: `left`, or an error; silence on an open socket is a fault."""
+        tally = self.world.tally
+        self.leaving = asyncio.get_running_loop().create_future()
+        tally.left.add(self.ticket)  # from now on the ticket may be gone (the answer can be lost)
+        if not await sock.send({"type": "leave"}):
+            return
+        closed = asyncio.ensure_future(sock.done.wait())
+        either: set[asyncio.Future[Any]] = {self.leaving, closed}
+        await asyncio.wait(either, timeout=TAKEOVER_WAIT_S, return_when=asyncio.FIRST_COMPLETED)
+        closed.cancel()
+        if self.leaving.done() and self.leaving.result() == "left":
+            tally.left_confirmed.add(self.ticket)
+        elif self.leaving.done():
+            tally.left.discard(self.ticket)  # refused (e.g. backend_unavailable): still queued
+        elif not self.leaving.done() and sock.open:
+            tally.bad(f"{self.ticket}: no answer to leave within {TAKEOVER_WAIT_S} s")
 
 
 class Agent(Party):
@@ -413,13 +439,14 @@ class World:
     async def run(self, seconds: float) -> None:
         until = time.monotonic() + seconds
 
-        async def loop(party: Customer | Agent) -> None:
+        async def loop(party: Party) -> None:
             http = self.session(party.name)
             while time.monotonic() < until:
                 await party.step(http)
                 await asyncio.sleep(party.rng.uniform(0.1, 0.8))
 
-        await asyncio.gather(*(loop(p) for p in [*self.agents, *self.customers]))
+        parties: list[Party] = [*self.agents, *self.customers]
+        await asyncio.gather(*(loop(p) for p in parties))
 
     async def settle(self) -> dict[str, Any]:
         """Stop serving: agents end calls, wrap up and go away; then each waiting customer's place."""
@@ -463,8 +490,8 @@ class World:
             if state["state"] == "abandoned" and ticket not in tally.left:
                 continue  # counted lost by the customer itself
             if state["state"] == "waiting":
-                if ticket in tally.left:
-                    tally.bad(f"{ticket} left but is still waiting")
+                if ticket in tally.left_confirmed:
+                    tally.bad(f"{ticket} heard `left` but is still waiting")
                 places[self.lines[ticket]].append((ticket, int(state["position"])))
             if state["state"] == "in_call":
                 tally.bad(f"{ticket} still in a call after every agent ended theirs")
