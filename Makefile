@@ -49,7 +49,7 @@ compose-check:
 pytest: $(VENV)/.installed models node_modules/.installed
 	scripts/loopback-only $(BIN)/pytest -q $(PYTEST_ARGS)
 
-# One benchmark: `make bench BENCH=queue` (quality, quality_live, queue, queue_sim, relay, ws_idle, qa,
+# One benchmark: `make bench BENCH=queue` (quality, quality_live, queue, queue_sim, relay, ws_idle, qa, soak,
 # accept_to_video, finder). Each prints its figures beside a baseline from the same run, JSON last.
 BENCH ?= quality
 bench: $(VENV)/.installed models node_modules/.installed

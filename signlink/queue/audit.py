@@ -12,6 +12,7 @@ from collections.abc import Iterable, Mapping
 from dataclasses import dataclass
 from typing import Any
 
+from signlink.queue.events import EventType, QueueEvent
 from signlink.queue.models import (
     AGENT_TRANSITIONS,
     ONLINE_STATUSES,
@@ -231,3 +232,38 @@ def disallowed_transitions(statuses: Iterable[tuple[str, str]]) -> list[str]:
         for prev, new in statuses
         if AgentStatus(new) not in AGENT_TRANSITIONS[AgentStatus(prev)]
     ]
+
+
+_OFFER_CLOSED = {
+    EventType.OFFER_ACCEPTED,
+    EventType.OFFER_DECLINED,
+    EventType.OFFER_EXPIRED,
+    EventType.OFFER_CANCELLED,
+}
+
+
+def replay_offers(events: Iterable[QueueEvent]) -> list[str]:
+    """Walk the event stream: at no moment two open offers for one ticket or one agent."""
+    problems = []
+    open_by_ticket: dict[str, str] = {}
+    open_by_agent: dict[str, str] = {}
+    for e in events:
+        if e.type is EventType.OFFER_CREATED:
+            if not (e.ticket_id and e.agent_id and e.offer_id):
+                problems.append(f"offer event without ticket, agent or offer: {e}")
+                continue
+            if e.ticket_id in open_by_ticket:
+                problems.append(
+                    f"{e.ticket_id} offered twice: {open_by_ticket[e.ticket_id]} and {e.offer_id}"
+                )
+            if e.agent_id in open_by_agent:
+                problems.append(f"{e.agent_id} got two offers: {open_by_agent[e.agent_id]} and {e.offer_id}")
+            open_by_ticket[e.ticket_id] = open_by_agent[e.agent_id] = e.offer_id
+        elif e.type in _OFFER_CLOSED:
+            if not (e.ticket_id and e.agent_id):
+                problems.append(f"offer end without ticket or agent: {e}")
+                continue
+            if open_by_ticket.pop(e.ticket_id, None) != e.offer_id:
+                problems.append(f"{e.type} of {e.offer_id} that was not open for {e.ticket_id}")
+            open_by_agent.pop(e.agent_id, None)
+    return problems

@@ -143,13 +143,18 @@ class Bus:
     async def subscribe(self, party: str) -> None:
         """Receive the party's messages from now on; returns once Redis has confirmed it."""
         assert self._pubsub is not None, "bus not started"
+        if not self.listening:
+            # The reader is reconnecting: a SUBSCRIBE now would reconnect the same connection
+            # concurrently (two readers on one stream). The client retries its hello.
+            raise BackendUnavailable("cannot subscribe to the bus: reconnecting to Redis")
         channel = self.channel(party).encode()
         done: asyncio.Future[None] = asyncio.get_running_loop().create_future()
         self._pending.setdefault(channel, []).append(done)
         try:
             await self._subscribe(channel)
             await asyncio.wait_for(asyncio.shield(done), SUBSCRIBE_TIMEOUT_S)
-        except (RedisError, OSError, TimeoutError) as exc:
+        except (RedisError, OSError, TimeoutError, RuntimeError) as exc:
+            # RuntimeError: the reader reconnects the same connection right now (see _read).
             raise BackendUnavailable(f"cannot subscribe to the bus: {exc}") from exc
         finally:
             waiting = self._pending.get(channel, [])
@@ -179,10 +184,14 @@ class Bus:
         while True:
             try:
                 message = await self._pubsub.get_message(timeout=None)
-            except (RedisError, OSError) as exc:
+            except (RedisError, OSError, RuntimeError) as exc:
+                # RuntimeError: a SUBSCRIBE reconnected the connection while this read it (asyncio
+                # streams allow one reader). Start over on a clean connection: the reader must live.
                 if self.listening:
                     log.warning("bus reader lost Redis (%s); retrying", exc)
                 self.listening = False
+                if isinstance(exc, RuntimeError) and self._pubsub.connection is not None:
+                    await bounded("reset the bus connection", self._pubsub.connection.disconnect())
                 await asyncio.sleep(backoff.pause())
                 continue
             if not self.listening and message is not None:

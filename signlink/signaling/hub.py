@@ -3,7 +3,8 @@
 A party that connects again (a reload, a second tab, a reconnect to another process) takes over: its
 new connection gets the next generation number from Redis (`<root>:conn:<party>`, INCR) and tells
 every process through the bus; any older connection of the party, here or elsewhere, is closed with
-4409. The highest generation always wins, whatever order the messages arrive in.
+4409. The highest generation always wins, whatever order the messages arrive in; a `Replace` lost on
+the bus is caught by the periodic `close_replaced` (each presence round).
 """
 
 from __future__ import annotations
@@ -84,6 +85,27 @@ class Hub:
             await self.bus.subscribe(party)
         await self.bus.publish(party, Replace(generation))
         return True
+
+    async def close_replaced(self) -> int:
+        """Close the connections here whose party has a newer generation in Redis: their `Replace` was
+        lost (published while this process's bus was resubscribing after a Redis restart). How many."""
+        held = [(party, conn) for party, conn in self._parties.items() if conn.generation]
+        if not held:
+            return 0
+        try:
+            async with self._redis.pipeline(transaction=False) as pipe:
+                for party, _ in held:
+                    pipe.get(self.generation_key(party))
+                values = await pipe.execute()
+        except (RedisError, OSError) as exc:
+            raise BackendUnavailable(f"cannot read connection generations: {exc}") from exc
+        closed = 0
+        for (party, conn), value in zip(held, values, strict=True):
+            if value is not None and int(value) > conn.generation and self._parties.get(party) is conn:
+                log.info("%s: connection %s replaced elsewhere (generation %s)", party, conn.id, int(value))
+                conn.close_soon(CloseCode.REPLACED, "replaced by a newer connection")
+                closed += 1
+        return closed
 
     async def release(self, conn: Connection) -> bool:
         """Forget the connection; True if it was still its party's (not replaced)."""

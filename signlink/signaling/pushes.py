@@ -198,6 +198,7 @@ class Pushes:
     async def presence_round(self) -> None:
         service = self.service
         presence = service.presence
+        await service.hub.close_replaced()
         held = [
             (c.call, c.role)
             for role in (Role.CUSTOMER, Role.AGENT)

@@ -10,8 +10,8 @@ from concurrent.futures import ProcessPoolExecutor
 
 from redis.asyncio import Redis
 
-from signlink.queue.audit import check, disallowed_transitions
-from signlink.queue.events import EventType, QueueEvent
+from signlink.queue.audit import check, disallowed_transitions, replay_offers
+from signlink.queue.events import EventType
 from signlink.queue.models import TicketState
 from signlink.queue.store import QueueStore
 from tests.queue import hammer
@@ -20,36 +20,6 @@ from tests.support.redis_proc import RedisProcess
 PROCESSES = 3
 CLIENTS_PER_PROCESS = 6
 SECONDS = 4.0
-
-CLOSING = {
-    EventType.OFFER_ACCEPTED,
-    EventType.OFFER_DECLINED,
-    EventType.OFFER_EXPIRED,
-    EventType.OFFER_CANCELLED,
-}
-
-
-def replay(events: list[QueueEvent]) -> list[str]:
-    """Walk the event stream: at no moment two open offers for one ticket or one agent."""
-    problems = []
-    open_by_ticket: dict[str, str] = {}
-    open_by_agent: dict[str, str] = {}
-    for e in events:
-        if e.type is EventType.OFFER_CREATED:
-            assert e.ticket_id and e.agent_id and e.offer_id
-            if e.ticket_id in open_by_ticket:
-                problems.append(
-                    f"{e.ticket_id} offered twice: {open_by_ticket[e.ticket_id]} and {e.offer_id}"
-                )
-            if e.agent_id in open_by_agent:
-                problems.append(f"{e.agent_id} got two offers: {open_by_agent[e.agent_id]} and {e.offer_id}")
-            open_by_ticket[e.ticket_id] = open_by_agent[e.agent_id] = e.offer_id
-        elif e.type in CLOSING:
-            assert e.ticket_id and e.agent_id
-            if open_by_ticket.pop(e.ticket_id, None) != e.offer_id:
-                problems.append(f"{e.type} of {e.offer_id} that was not open for {e.ticket_id}")
-            open_by_agent.pop(e.agent_id, None)
-    return problems
 
 
 async def test_processes_hammering_the_queue_keep_every_invariant(
@@ -81,7 +51,7 @@ async def test_processes_hammering_the_queue_keep_every_invariant(
     assert states[TicketState.IN_CALL] + states[TicketState.ENDED] > 0  # the hammer got calls through
 
     events = await store.read_events(count=1_000_000)
-    assert replay(events) == []
+    assert replay_offers(events) == []
     by_agent: dict[str, list[tuple[str, str]]] = {}
     for e in events:
         if e.type is EventType.AGENT_STATUS and e.agent_id:

@@ -3,7 +3,7 @@
 
 from __future__ import annotations
 
-from signlink.signaling.presence import CallRef
+from signlink.signaling.presence import CallRef, customer_party
 from signlink.signaling.protocol import CloseCode, Role
 from signlink.web import keys
 from tests.signaling.call_client import App, CallKit, Peer, in_call, kit
@@ -95,3 +95,16 @@ async def test_a_socket_closing_as_replaced_keeps_4409_whatever_closes_it_next(k
     conn.close_soon(CloseCode.REPLACED, "replaced by a newer connection")
     await conn.close(CloseCode.GOING_AWAY, "backend_unavailable")
     assert await peer.closed() == 4409
+
+
+async def test_a_takeover_whose_replace_was_lost_still_closes_the_old_socket(kit: CallKit) -> None:
+    """A newer connection elsewhere whose bus message never arrived (published while this process
+    resubscribed after a Redis restart): the next presence round sees the newer generation, 4409."""
+    app = await kit.app()
+    await kit.agent(app, ready=False)  # ASL is served, nobody takes the customer
+    customer, peer, _ = await kit.connected_customer(app)
+    hub = app.app[keys.CALLS].hub
+    party = customer_party(customer.ticket_id)
+    assert hub.get(party) is not None
+    await kit.redis.incr(hub.generation_key(party))  # claimed elsewhere, never heard of here
+    assert await peer.closed() == CloseCode.REPLACED
