@@ -207,19 +207,28 @@ class ConnectsOnce(AbstractConnection):
     """One connect at a time. redis-py lets two coroutines connect the same connection at once (a
     PubSub's reader reconnecting while a handler SUBSCRIBEs or UNSUBSCRIBEs after a failover): both
     open a socket, the second replaces the first, and the first is never closed. The second now waits
-    and finds the connection made. (A connect callback, PubSub re-subscribing, runs connected.)"""
+    and finds the connection made. A connect callback (PubSub re-subscribing) whose connection breaks
+    reconnects inside the first connect, in the same task: that one goes ahead (no deadlock)."""
 
     _connecting: asyncio.Lock | None = None
+    _connector: asyncio.Task[Any] | None = None
 
     async def connect_check_health(
         self, check_health: bool = True, retry_socket_connect: bool = True
     ) -> None:
         if self.is_connected:
             return
+        if self._connector is not None and self._connector is asyncio.current_task():
+            await super().connect_check_health(check_health, retry_socket_connect)
+            return
         if self._connecting is None:
             self._connecting = asyncio.Lock()
         async with self._connecting:
-            await super().connect_check_health(check_health, retry_socket_connect)
+            self._connector = asyncio.current_task()
+            try:
+                await super().connect_check_health(check_health, retry_socket_connect)
+            finally:
+                self._connector = None
 
 
 class OneConnection(ConnectsOnce, Connection):
