@@ -26,6 +26,7 @@ OWNERS: dict[str, str] = {
     "login-addr": "accounts/store.py: login attempts per client address",
     "revoked": "accounts/store.py: pub/sub channel of ended staff logins (accounts/revocations.py)",
     "limit": "web/limits.py: requests per endpoint from one address and from everyone",
+    "join-key": "web/tickets_api.py: a join's Idempotency-Key -> the token minted for it (10 min)",
     "call": "signaling/presence.py: who of a live call is connected",
     "conn": "signaling/hub.py: connection generations per party (presence's drop reads them)",
     "bus": "signaling/bus.py: pub/sub channels, one per connected party",

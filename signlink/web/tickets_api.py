@@ -6,14 +6,16 @@ here and in the WebSocket hello. docs/protocol.md ("Customer API") has every sta
 
 from __future__ import annotations
 
+import hashlib
 import logging
 import re
 
 from aiohttp import web
+from redis.exceptions import RedisError
 
 from signlink import ids
 from signlink.check.outcome import NO_VERDICT
-from signlink.errors import BadRequest, Conflict, NotFound
+from signlink.errors import BackendUnavailable, BadRequest, Conflict, NotFound
 from signlink.queue.errors import AlreadyQueued, NotServed
 from signlink.queue.models import JoinRequest, TicketState
 from signlink.web import hours_api, keys, limits
@@ -22,6 +24,7 @@ from signlink.web.api_input import bearer_token, json_object, text_field
 CUSTOMER_CLASSES = ("normal", "callback")  # "emergency" is set by staff, never chosen by a customer
 COMMENT_MAX_CHARS = 500
 WS_URL = "/ws"
+JOIN_KEY_TTL_S = 600  # a page retries a join for well under a minute
 _TOKEN = ids.TOKEN
 _CONTROL = re.compile(r"[\x00-\x08\x0b\x0c\x0e-\x1f\x7f]")  # newlines are fine in a comment
 _NO_STORE = {"Cache-Control": "no-store"}
@@ -64,7 +67,7 @@ async def create_ticket(request: web.Request) -> web.Response:
             await request.app[keys.VERDICTS].get(verdict_id)
         except NotFound:
             raise BadRequest("verdict_id is unknown or expired", code="bad_field") from None
-    token = await _token_for_join(request)
+    token, replayed = await _token_for_join(request)
     assert language is not None and topic is not None
     refused = await hours_api.closed_refusal(request.app, language, topic, priority)
     if refused is not None:  # a closed line: the body says when it opens and what to do now
@@ -90,23 +93,33 @@ async def create_ticket(request: web.Request) -> web.Response:
         }
         return web.json_response(body_out, status=422, headers=_NO_STORE)
     except AlreadyQueued as exc:
+        if replayed:  # an earlier try with this Idempotency-Key made the ticket: its answer again
+            return await _joined(request, exc.ticket_id, token, status=200)
         body_out = {"error": "already_queued", "message": str(exc), "ticket_id": exc.ticket_id}
         return web.json_response(body_out, status=409, headers=_NO_STORE)
+    return await _joined(request, placed.ticket.id, token, status=201)
+
+
+async def _joined(request: web.Request, ticket_id: str, token: str, *, status: int) -> web.Response:
     calls = request.app[keys.CALLS]
-    position, estimate = await calls.position_of(placed.ticket.id)
+    position, estimate = await calls.position_of(ticket_id)
     out = {
-        "ticket_id": placed.ticket.id,
+        "ticket_id": ticket_id,
         "token": token,
         "position": position,
         "estimated_wait_s": None if estimate is None else round(estimate),
         "ws_url": WS_URL,
     }
-    return web.json_response(out, status=201, headers=_NO_STORE)
+    return web.json_response(out, status=status, headers=_NO_STORE)
 
 
-async def _token_for_join(request: web.Request) -> str:
-    """Tokens are made here only. A page's Bearer token is kept only if this server made it (it names
-    a ticket, so the queue can tell a resume from a second join); any other is ignored."""
+async def _token_for_join(request: web.Request) -> tuple[str, bool]:
+    """(token, replayed). Tokens are made here only. A page's Bearer token is kept only if this server
+    made it (it names a ticket, so the queue can tell a resume from a second join); any other is ignored.
+
+    A join that sends an Idempotency-Key gets the same token on every try with that key (for 10 min):
+    a try whose answer was lost and the next try are one ticket, and the retry is told its token.
+    """
     sent = bearer_token(request)
     if sent is not None:
         try:
@@ -114,8 +127,24 @@ async def _token_for_join(request: web.Request) -> str:
         except NotFound:
             log.info("a join sent a token this server never made: a new one is minted")
         else:
-            return sent
-    return ids.mint_token()
+            return sent, False
+    minted = ids.mint_token()
+    idempotency = request.headers.get("Idempotency-Key", "").strip()
+    if not idempotency:
+        return minted, False
+    if not _TOKEN.fullmatch(idempotency):
+        raise BadRequest("Idempotency-Key must be 43 URL-safe base64 characters", code="bad_field")
+    queue = request.app[keys.QUEUE]
+    key = queue.keys.key("join-key", hashlib.sha256(idempotency.encode()).hexdigest())
+    try:
+        if await queue.redis.set(key, minted, nx=True, ex=JOIN_KEY_TTL_S):
+            return minted, False
+        earlier = await queue.redis.get(key)
+    except (RedisError, OSError) as exc:
+        raise BackendUnavailable(f"cannot read the join's Idempotency-Key: {exc}") from exc
+    if earlier is None:  # expired between the two commands: this try is the first
+        return minted, False
+    return (earlier.decode() if isinstance(earlier, bytes) else str(earlier)), True
 
 
 async def leave_ticket(request: web.Request) -> web.Response:

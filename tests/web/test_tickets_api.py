@@ -238,3 +238,23 @@ async def test_a_token_the_server_never_made_is_never_adopted(
     gone = await app.delete("/api/tickets/current", headers={"Authorization": f"Bearer {chosen}"})
     assert gone.status == 404
     assert (await app.app[keys.QUEUE].get_ticket(body["ticket_id"])).state is TicketState.WAITING
+
+
+async def test_a_join_retried_with_its_idempotency_key_is_one_ticket_and_gets_its_token(
+    app: App, redis: Redis, settings: Settings
+) -> None:
+    await agent_online(app, redis, settings)
+    body = {"language": "ASL", "topic": "phone"}
+    key = {"Idempotency-Key": "k" * 43}
+    first = await app.post("/api/tickets", json=body, headers=key)
+    assert first.status == 201
+    made = await first.json()
+    again = await app.post("/api/tickets", json=body, headers=key)
+    assert again.status == 200  # the earlier try's answer, not a second ticket
+    replay = await again.json()
+    assert (replay["ticket_id"], replay["token"], replay["position"]) == (made["ticket_id"], made["token"], 1)
+    assert made["token"] != key["Idempotency-Key"]  # the token is always the server's
+    other = await app.post("/api/tickets", json=body, headers={"Idempotency-Key": "m" * 43})
+    assert other.status == 201 and (await other.json())["ticket_id"] != made["ticket_id"]
+    bad = await app.post("/api/tickets", json=body, headers={"Idempotency-Key": "short"})
+    assert bad.status == 400 and (await bad.json())["error"] == "bad_field"

@@ -283,10 +283,10 @@ function newToken() {
 const sleep = (ms) => new Promise((resolve) => setTimeout(resolve, ms));
 
 // POST /api/tickets until it answers (or the tries run out): { response, data, retried }, response
-// null when nothing answered. The page makes the ticket's token and sends it with every try, so a
-// try that reached the queue but whose answer was lost is not a second ticket: the next try gets
-// 409 for this same token, which means "you are in".
-async function postTicket(body, ticketToken, run) {
+// null when nothing answered. Every try sends the same Idempotency-Key, so a try that reached the
+// queue but whose answer was lost is not a second ticket: the next try gets that ticket's answer
+// again (200, with its token). The token itself is always the server's.
+async function postTicket(body, joinKey, run) {
   for (let attempt = 0; ; attempt += 1) {
     let response = null;
     let data = {};
@@ -296,7 +296,7 @@ async function postTicket(body, ticketToken, run) {
         headers: {
           "Content-Type": "application/json",
           Accept: "application/json",
-          Authorization: `Bearer ${ticketToken}`,
+          "Idempotency-Key": joinKey,
         },
         body: JSON.stringify(body),
       });
@@ -335,20 +335,15 @@ async function join({ language = model.language, topic = model.topic } = {}) {
   };
   if (prefs.device_model) body.device_model = prefs.device_model;
   if (prefs.device_serial) body.device_serial = prefs.device_serial;
-  const mine = newToken();
-  const { response, data, retried } = await postTicket(body, mine, run);
+  const { response, data } = await postTicket(body, newToken(), run);
   if (run !== joinRun) return; // left, or joined again, meanwhile
   model.joinRetrying = false;
   if (response === null) {
     setState("error", { message: { title: "wait.error_title", text: "wait.error_text" } });
     return;
   }
-  if (response.status === 409 && retried) {
-    // An earlier try got through (its answer was lost): this token's ticket is the place.
-    journey.saveTicket({ token: mine, ticket_id: data.ticket_id, language, topic: model.topic, phase: "waiting" });
-    setState("waiting");
-    connect(mine);
-  } else if (response.status === 201 && data.token) {
+  if ((response.status === 201 || response.status === 200) && data.token) {
+    // 200: an earlier try got through (its answer was lost); this is that ticket's answer again.
     const stored = { token: data.token, ticket_id: data.ticket_id, language, topic: model.topic };
     journey.saveTicket({ ...stored, phase: "waiting" });
     setState("waiting", { position: data.position ?? null, estimate: data.estimated_wait_s ?? null });
